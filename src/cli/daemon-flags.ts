@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+
+export interface DaemonFlags {
+  readonly configFile: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly logLevel: string;
+  readonly configCheck: boolean;
+  readonly concurrency: number;
+  readonly help: boolean;
+  readonly version: boolean;
+}
+
+/** Not one of the well-known exporter ports (9100 node, 9115 blackbox, 9219 ssl, 9793 x509). */
+export const DEFAULT_PORT = 9745;
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+export const USAGE = `Usage: certexp [flags]
+
+  --config.file=PATH           config file (default config/certexp.yml)
+  --web.listen-address=ADDR    address to serve HTTP on (default :${DEFAULT_PORT})
+  --log.level=LEVEL            ${LOG_LEVELS.join(', ')} (default info)
+  --probe.concurrency=N        probes in flight at once across all targets (default 256)
+  --config.check               validate the config file, print what is wrong, exit 0 or 1
+  --version                    print the version
+  --help                       print this help
+`;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** ":9745", "0.0.0.0:9745", "[::1]:9745", "localhost:9745". An empty host listens on every address, IPv6 and IPv4. */
+export function parseListenAddress(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (match === null || !Number.isInteger(port) || port > 65535) {
+    throw new UsageError(`--web.listen-address=${text}: want HOST:PORT, [IPv6]:PORT or :PORT`);
+  }
+  const host = match[1] ?? match[2] ?? '';
+  return { host: host === '' ? '::' : host, port };
+}
+
+export function parseDaemonFlags(argv: readonly string[]): DaemonFlags {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'config.file': { type: 'string', default: 'config/certexp.yml' },
+        'web.listen-address': { type: 'string', default: `:${DEFAULT_PORT}` },
+        'log.level': { type: 'string', default: 'info' },
+        'probe.concurrency': { type: 'string', default: '256' },
+        'config.check': { type: 'boolean', default: false },
+        version: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const logLevel = values['log.level'];
+  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log.level=${logLevel}: want one of ${LOG_LEVELS.join(', ')}`);
+  const concurrency = Number(values['probe.concurrency']);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new UsageError(`--probe.concurrency=${values['probe.concurrency']}: want a whole number of at least 1`);
+  }
+  return {
+    configFile: values['config.file'],
+    listen: parseListenAddress(values['web.listen-address']),
+    logLevel,
+    configCheck: values['config.check'],
+    concurrency,
+    help: values.help,
+    version: values.version,
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The one description of certexp.yml: TypeBox gives the static input types, the validation in
+ * loadConfig, and the JSON Schema published as config/certexp.schema.json for editors.
+ *
+ * Regenerate the published file after changing this one (a test fails until you do):
+ *   npx tsc -p tsconfig.build.json && node -e "require('fs').writeFileSync('config/certexp.schema.json', require('./dist/config/config-schema').schemaJson())"
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { POSITIVE_DURATION_PATTERN } from './duration';
+
+/** What a target gets when neither it nor `defaults:` says otherwise. */
+export const BUILT_IN_DEFAULTS = { interval: '5m', timeout: '10s', port: 443 } as const;
+
+// Each field builds its own schema object: TypeBox does not share nodes, and each one carries
+// its own description for editor hovers.
+// A target's durations have no fixed default (they inherit defaults.*), so only those get one.
+function duration(description: string, builtIn?: string) {
+  return Type.String({
+    pattern: POSITIVE_DURATION_PATTERN,
+    description: `${description} Integer amounts with units ms, s, m, h, d, w, largest first: 500ms, 10s, 5m, 1h30m, 1d.`,
+    ...(builtIn === undefined ? {} : { default: builtIn }),
+    examples: ['500ms', '10s', '5m', '1h', '1d'],
+  });
+}
+
+function caFile(description: string) {
+  return Type.String({
+    minLength: 1,
+    description: `${description} PEM bundle of extra trust anchors; a relative path is resolved against the config file's directory.`,
+  });
+}
+
+export const DefaultsSchema = Type.Object(
+  {
+    interval: Type.Optional(duration('How often each target is probed.', BUILT_IN_DEFAULTS.interval)),
+    timeout: Type.Optional(duration('Budget for the whole probe: DNS, TCP, TLS and verification. At most the interval.', BUILT_IN_DEFAULTS.timeout)),
+    ca_file: Type.Optional(caFile('Trust anchors for every target that sets no ca_file of its own.')),
+  },
+  { additionalProperties: false, description: 'Values for every target that does not set them itself.' },
+);
+
+export const TargetSchema = Type.Object(
+  {
+    host: Type.String({
+      minLength: 1,
+      description: 'DNS name or IP literal (IPv6 may be written as [::1]). No scheme, path or port: the port goes in port.',
+      examples: ['example.com', '192.0.2.10', '[2001:db8::1]'],
+    }),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: BUILT_IN_DEFAULTS.port, description: 'TCP port of the TLS service.' })),
+    server_name: Type.Optional(
+      Type.String({ minLength: 1, description: 'SNI sent in the handshake and the name checked against the certificate. Defaults to host.' }),
+    ),
+    name: Type.Optional(
+      Type.String({ minLength: 1, description: 'The `target` label on every metric; unique in the file. Defaults to host:port ([v6]:port for IPv6).' }),
+    ),
+    interval: Type.Optional(duration('How often this target is probed; overrides defaults.interval.')),
+    timeout: Type.Optional(duration('Budget for the whole probe; overrides defaults.timeout. At most the interval.')),
+    ca_file: Type.Optional(caFile('Trust anchors for this target; replaces defaults.ca_file.')),
+  },
+  { additionalProperties: false, description: 'One TLS endpoint to probe.' },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    defaults: Type.Optional(DefaultsSchema),
+    targets: Type.Optional(Type.Array(TargetSchema, { description: 'The TLS endpoints to probe.' })),
+  },
+  {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'certexp configuration',
+    description: 'certexp.yml: the TLS endpoints certexp probes and how often. Unknown keys are errors.',
+    additionalProperties: false,
+  },
+);
+
+export type DefaultsInput = Static<typeof DefaultsSchema>;
+export type TargetInput = Static<typeof TargetSchema>;
+export type ConfigInput = Static<typeof ConfigSchema>;
+
+/** The text of config/certexp.schema.json; TypeBox's symbol-keyed metadata drops out of JSON. */
+export function schemaJson(): string {
+  return `${JSON.stringify(ConfigSchema, null, 2)}\n`;
+}

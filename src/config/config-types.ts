@@ -1,0 +1,28 @@
+/**
+ * The validated configuration the rest of certexp sees. Plain readonly data, so schedulers and
+ * probers never depend on the YAML library or on TypeBox; loadConfig freezes every object.
+ */
+
+export interface TargetConfig {
+  /** The `target` label; default `${host}:${port}`, an IPv6 host in brackets: "[::1]:443". */
+  readonly name: string;
+  /** DNS name (lowercased, no trailing dot) or IP literal without brackets. */
+  readonly host: string;
+  readonly port: number;
+  /** SNI and the name checked against the certificate; default host. */
+  readonly serverName: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Absolute path, resolved relative to the config file's directory (as Prometheus does). */
+  readonly caFile?: string;
+  /** DER of every certificate in caFile; empty when there is none. Buffers cannot be frozen. */
+  readonly caCertificates: readonly Buffer[];
+  /** 1-based line of the target's entry, so later stages can point people back at the file. */
+  readonly line: number;
+}
+
+export interface Config {
+  /** The path as given to loadConfig. */
+  readonly file: string;
+  readonly targets: readonly TargetConfig[];
+}

@@ -1,0 +1,187 @@
+/**
+ * The checks a schema cannot express (host syntax, timeout within interval, unique names,
+ * readable CA bundles) and the merge of defaults into each target. Works on whatever parts of
+ * the file passed the schema, so one load reports as many problems as it can.
+ */
+import { resolve } from 'node:path';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { CaFileResult } from './ca-file';
+import { BUILT_IN_DEFAULTS, DefaultsSchema, TargetSchema } from './config-schema';
+import type { TargetConfig } from './config-types';
+import { formatDuration, parseDuration } from './duration';
+import { defaultTargetName, parseHost } from './host';
+import { durationMessage } from './schema-findings';
+import type { Finding, PathSegment } from './yaml-locator';
+
+export interface ResolveContext {
+  /** Relative ca_file paths are resolved against this, as Prometheus does. */
+  readonly configDir: string;
+  readonly readCaFile: (path: string) => Promise<CaFileResult>;
+  readonly lineOf: (path: readonly PathSegment[]) => number;
+}
+
+/** A value and where it came from, so a conflict can name the key that has to change. */
+interface Setting<T> {
+  readonly value: T;
+  /** undefined when set on the target itself. */
+  readonly source: string | undefined;
+}
+
+interface CaBundle {
+  readonly path: string;
+  /** undefined when the bundle is broken; that was reported where it was named. */
+  readonly certificates: readonly Buffer[] | undefined;
+}
+
+interface Inherited {
+  readonly interval: Setting<number> | undefined;
+  readonly timeout: Setting<number> | undefined;
+  readonly ca: CaBundle | undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The value when it satisfies schema, typed by it; undefined when absent or rejected (and reported) by the schema. */
+function checked<T extends TSchema>(schema: T, value: unknown): Static<T> | undefined {
+  return value !== undefined && Value.Check(schema, value) ? value : undefined;
+}
+
+const EMPTY: readonly Buffer[] = Object.freeze([]);
+
+function builtIn(text: string): Setting<number> {
+  const value = parseDuration(text);
+  if (value === undefined) throw new Error(`built-in duration ${text} does not parse`);
+  return { value, source: 'built-in default' };
+}
+
+function sourceNote(setting: Setting<number>): string {
+  return setting.source === undefined ? '' : ` (${setting.source})`;
+}
+
+export class TargetResolver {
+  readonly findings: Finding[] = [];
+  private readonly names = new Map<string, number>();
+
+  constructor(private readonly context: ResolveContext) {}
+
+  /**
+   * What targets inherit. A setting `defaults:` got wrong (already reported) comes back
+   * undefined, so targets relying on it skip the checks that need it instead of guessing.
+   */
+  async defaults(raw: unknown): Promise<Inherited> {
+    const given = isRecord(raw) ? raw : {};
+    const props = DefaultsSchema.properties;
+    const at = (key: string): PathSegment[] => ['defaults', key];
+    const interval = this.setting(given.interval, props.interval, at('interval'), BUILT_IN_DEFAULTS.interval);
+    const timeout = this.setting(given.timeout, props.timeout, at('timeout'), BUILT_IN_DEFAULTS.timeout);
+    const caFile = checked(props.ca_file, given.ca_file);
+    return {
+      interval: interval && { value: interval.value, source: interval.source ?? 'from defaults.interval' },
+      timeout: timeout && { value: timeout.value, source: timeout.source ?? 'from defaults.timeout' },
+      ca: caFile === undefined ? undefined : await this.caBundle(caFile, at('ca_file')),
+    };
+  }
+
+  /**
+   * The finished target, or undefined when anything about it was reported. Each field that
+   * passed the schema is checked even when a sibling did not, so one run shows every problem.
+   */
+  async target(raw: unknown, index: number, inherited: Inherited): Promise<TargetConfig | undefined> {
+    if (!isRecord(raw)) return undefined;
+    const props = TargetSchema.properties;
+    const at = (key?: string): PathSegment[] => (key === undefined ? ['targets', index] : ['targets', index, key]);
+    const before = this.findings.length;
+
+    const hostText = checked(props.host, raw.host);
+    const host = hostText === undefined ? undefined : parseHost(hostText);
+    if (host !== undefined && 'error' in host) this.report(at('host'), host.error);
+    const parsedHost = host !== undefined && 'host' in host ? host : undefined;
+    const port = raw.port === undefined ? BUILT_IN_DEFAULTS.port : checked(props.port, raw.port);
+
+    const interval = this.setting(raw.interval, props.interval, at('interval'), inherited.interval);
+    const timeout = this.setting(raw.timeout, props.timeout, at('timeout'), inherited.timeout);
+    if (interval !== undefined && timeout !== undefined && timeout.value > interval.value) {
+      // Point at what this target set, since that is what makes it differ from the defaults.
+      const culprit = timeout.source === undefined ? 'timeout' : interval.source === undefined ? 'interval' : undefined;
+      this.report(
+        at(culprit),
+        `timeout ${formatDuration(timeout.value)}${sourceNote(timeout)} must not exceed interval ${formatDuration(interval.value)}${sourceNote(interval)}`,
+      );
+    }
+
+    const explicitName = checked(props.name, raw.name);
+    const derivable = raw.name === undefined && parsedHost !== undefined && port !== undefined;
+    const name = explicitName ?? (derivable ? defaultTargetName(parsedHost.host, port, parsedHost.ipv6) : undefined);
+    if (name !== undefined) this.claimName(name, explicitName === undefined ? at() : at('name'));
+
+    const caFile = checked(props.ca_file, raw.ca_file);
+    const ca = raw.ca_file === undefined ? inherited.ca : caFile === undefined ? undefined : await this.caBundle(caFile, at('ca_file'));
+
+    // Build only a target that is wholly valid; a partial one would never be returned anyway,
+    // because any finding makes loadConfig throw.
+    if (!Value.Check(TargetSchema, raw) || this.findings.length > before) return undefined;
+    if (parsedHost === undefined || port === undefined || name === undefined || interval === undefined || timeout === undefined) return undefined;
+    if (ca !== undefined && ca.certificates === undefined) return undefined;
+    return Object.freeze({
+      name,
+      host: parsedHost.host,
+      port,
+      serverName: raw.server_name ?? parsedHost.host,
+      intervalMs: interval.value,
+      timeoutMs: timeout.value,
+      ...(ca === undefined ? {} : { caFile: ca.path }),
+      caCertificates: ca?.certificates ?? EMPTY,
+      line: this.context.lineOf(at()),
+    });
+  }
+
+  /** A duration set here (source undefined), else the fallback; undefined when it cannot be known. */
+  private setting(
+    raw: unknown,
+    schema: TSchema,
+    path: readonly PathSegment[],
+    fallback: string | Setting<number> | undefined,
+  ): Setting<number> | undefined {
+    if (raw === undefined) return typeof fallback === 'string' ? builtIn(fallback) : fallback;
+    // A value the schema rejected has been reported already.
+    if (!Value.Check(schema, raw) || typeof raw !== 'string') return undefined;
+    return this.duration(raw, path);
+  }
+
+  private report(path: readonly PathSegment[], message: string): void {
+    this.findings.push({ path, at: 'value', message });
+  }
+
+  /** The schema pattern already rejects most bad durations; this catches amounts too large to be exact. */
+  private duration(text: string, path: readonly PathSegment[]): Setting<number> | undefined {
+    const value = parseDuration(text);
+    if (value === undefined || value === 0) {
+      this.report(path, durationMessage(text));
+      return undefined;
+    }
+    return { value, source: undefined };
+  }
+
+  /** Names become the `target` label: two targets with one name would overwrite each other's series. */
+  private claimName(name: string, path: readonly PathSegment[]): void {
+    const first = this.names.get(name);
+    if (first === undefined) {
+      this.names.set(name, this.context.lineOf(path));
+      return;
+    }
+    this.report(path, `duplicate target name ${JSON.stringify(name)} (first used on line ${first})`);
+  }
+
+  private async caBundle(file: string, path: readonly PathSegment[]): Promise<CaBundle> {
+    const absolute = resolve(this.context.configDir, file);
+    const result = await this.context.readCaFile(absolute);
+    if ('error' in result) {
+      this.report(path, result.error);
+      return { path: absolute, certificates: undefined };
+    }
+    return { path: absolute, certificates: result.certificates };
+  }
+}

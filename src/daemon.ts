@@ -1,0 +1,208 @@
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from './clock';
+import { ConfigError } from './config/config-error';
+import type { Config, TargetConfig } from './config/config-types';
+import { loadConfig as defaultLoadConfig } from './config/load-config';
+import { ExporterMetrics, type ReloadStatus } from './metrics/exporter-metrics';
+import { ChainAnalyzer } from './pki/analyze-chain';
+import { CertificateCache } from './pki/certificate-cache';
+import { SignatureVerifier } from './pki/signature';
+import type { TrustStore } from './pki/trust-store';
+import { TrustStores } from './pki/trust-stores';
+import { VERIFY_FAILURE_REASONS } from './pki/verify-reasons';
+import { PROBE_FAILURE_REASONS } from './probing/probe-failure';
+import type { Prober } from './probing/prober';
+import { systemResolver, type Resolver } from './probing/resolver';
+import { createTlsProber } from './probing/tls-prober';
+import { assessProbe } from './results/assess-probe';
+import { ResultsStore } from './results/results-store';
+import { stateOf, type TargetResult } from './results/target-result';
+import { Scheduler } from './scheduling/scheduler';
+
+export interface DaemonOptions {
+  readonly configFile: string;
+  readonly logger: Logger;
+  readonly concurrency: number;
+  readonly clock?: Clock;
+  readonly resolver?: Resolver;
+  readonly loadConfig?: (file: string) => Promise<Config>;
+}
+
+export type ReloadResult = { readonly ok: true; readonly targets: number } | { readonly ok: false; readonly error: string };
+
+/** A configured target with what probing it needs, fixed for the life of one config generation. */
+interface ActiveTarget {
+  readonly config: TargetConfig;
+  readonly trust: TrustStore;
+  /** What makes an old result meaningless for the new config: where we connect, what we check, what we trust. */
+  readonly identity: string;
+}
+
+/**
+ * The running exporter: config generations, the scheduler, and the path from a probe's outcome
+ * to the results store. It owns no sockets or HTTP; main.ts and web/ sit around it.
+ */
+export class Daemon {
+  readonly store = new ResultsStore();
+  readonly metrics: ExporterMetrics;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly prober: Prober;
+  private readonly analyzer: ChainAnalyzer;
+  private readonly trustStores: TrustStores;
+  private readonly scheduler: Scheduler;
+  private readonly loadConfig: (file: string) => Promise<Config>;
+  private targets = new Map<string, ActiveTarget>();
+  private reloadStatus: ReloadStatus = { successful: false, lastSuccessAt: 0 };
+  private pendingReload: Promise<ReloadResult> | undefined;
+  private loaded = false;
+
+  constructor(private readonly options: DaemonOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger;
+    this.loadConfig = options.loadConfig ?? ((file) => defaultLoadConfig(file));
+    const cache = new CertificateCache();
+    this.analyzer = new ChainAnalyzer(cache, new SignatureVerifier());
+    this.trustStores = new TrustStores(cache);
+    this.prober = createTlsProber({ resolver: options.resolver ?? systemResolver, clock: this.clock });
+    this.metrics = new ExporterMetrics({ store: this.store, clock: this.clock, reloadStatus: () => this.reloadStatus });
+    this.scheduler = new Scheduler({
+      clock: this.clock,
+      concurrency: options.concurrency,
+      onSkip: (target) => { this.log.warn({ target }, 'probe skipped: the previous probe of this target is still running'); },
+    });
+  }
+
+  /** Ready once a config has been loaded. */
+  get ready(): boolean {
+    return this.loaded;
+  }
+
+  get configuredTargets(): readonly TargetConfig[] {
+    return Array.from(this.targets.values(), (t) => t.config);
+  }
+
+  /** Loads the config for the first time; a ConfigError here is fatal for the caller to report. */
+  async start(): Promise<void> {
+    const config = await this.loadConfig(this.options.configFile);
+    this.apply(config);
+  }
+
+  /** Reloads the config; a bad file keeps the running one. Concurrent calls share one reload. */
+  reload(): Promise<ReloadResult> {
+    this.pendingReload ??= this.reloadNow().finally(() => { this.pendingReload = undefined; });
+    return this.pendingReload;
+  }
+
+  /** A probe now, outside the schedule and the results store (the /probe endpoint). */
+  async probeNow(config: TargetConfig): Promise<TargetResult> {
+    return this.probe(this.activate(config), undefined);
+  }
+
+  /** The configured target a /probe request names, by `target` label or by host:port. */
+  findTarget(query: string): TargetConfig | undefined {
+    const byName = this.targets.get(query)?.config;
+    if (byName !== undefined) return byName;
+    return this.configuredTargets.find((t) => [`${t.host}:${t.port}`, `[${t.host}]:${t.port}`].includes(query));
+  }
+
+  async stop(deadlineMs: number): Promise<void> {
+    await this.scheduler.stop(deadlineMs);
+  }
+
+  private async reloadNow(): Promise<ReloadResult> {
+    try {
+      const config = await this.loadConfig(this.options.configFile);
+      this.apply(config);
+      return { ok: true, targets: config.targets.length };
+    } catch (error) {
+      this.reloadStatus = { ...this.reloadStatus, successful: false };
+      const message = error instanceof Error ? error.message : String(error);
+      const issues = error instanceof ConfigError ? error.issues : undefined;
+      this.log.error({ file: this.options.configFile, issues, err: error instanceof ConfigError ? undefined : error },
+        'config reload failed; the last good config keeps running');
+      return { ok: false, error: message };
+    }
+  }
+
+  private activate(config: TargetConfig): ActiveTarget {
+    const { store, rejected } = this.trustStores.forAnchors(config.caCertificates);
+    if (rejected > 0) this.log.warn({ target: config.name, ca_file: config.caFile, rejected }, 'ca_file certificates that could not be parsed are not trusted');
+    const anchors = config.caCertificates.map((der) => der.toString('base64')).join(',');
+    return { config, trust: store, identity: JSON.stringify([config.host, config.port, config.serverName, anchors]) };
+  }
+
+  private apply(config: Config): void {
+    const next = new Map(config.targets.map((t) => [t.name, this.activate(t)]));
+    for (const [name, active] of next) {
+      const old = this.targets.get(name);
+      if (old !== undefined && old.identity !== active.identity) this.forget(name);
+    }
+    for (const name of this.store.retain(new Set(next.keys()))) this.forget(name);
+    this.targets = next;
+    this.trustStores.retain(new Set(Array.from(next.values(), (t) => t.trust)));
+    this.scheduler.sync(Array.from(next.values(), (active) => ({
+      key: active.config.name,
+      intervalMs: active.config.intervalMs,
+      run: () => this.runScheduled(active),
+    })));
+    this.loaded = true;
+    this.reloadStatus = { successful: true, lastSuccessAt: this.clock.now() };
+    this.log.info({ file: config.file, targets: config.targets.length }, 'config loaded');
+  }
+
+  private forget(name: string): void {
+    this.store.delete(name);
+    this.metrics.forget(name);
+  }
+
+  private async probe(active: ActiveTarget, previous: TargetResult | undefined): Promise<TargetResult> {
+    const { config } = active;
+    const outcome = await this.prober(
+      { host: config.host, port: config.port, serverName: config.serverName },
+      AbortSignal.timeout(config.timeoutMs),
+    );
+    return assessProbe({
+      target: config.name,
+      serverName: config.serverName,
+      outcome,
+      previous,
+      trust: active.trust,
+      analyzer: this.analyzer,
+      clock: this.clock,
+    });
+  }
+
+  private async runScheduled(active: ActiveTarget): Promise<void> {
+    const name = active.config.name;
+    let result: TargetResult;
+    try {
+      result = await this.probe(active, this.store.latest(name));
+    } catch (error) {
+      // Probers return outcomes; reaching here is a bug, and it must not stop the schedule.
+      this.log.error({ target: name, err: error }, 'probe crashed');
+      return;
+    }
+    // A reload during the probe may have removed or replaced this target: its result is void.
+    if (this.targets.get(name) !== active) return;
+    const previous = this.store.record(result);
+    if (result.failure === undefined && result.phases.handshake !== undefined) {
+      this.metrics.observeHandshake(name, result.phases.handshake);
+    }
+    this.logTransition(previous, result);
+  }
+
+  /** One log line per change of state, not per probe: logs stay readable at thousands of targets. */
+  private logTransition(previous: TargetResult | undefined, result: TargetResult): void {
+    const state = stateOf(result);
+    if (previous !== undefined && stateOf(previous) === state) return;
+    const fields = { target: result.target, state, previous: previous === undefined ? undefined : stateOf(previous) };
+    if (result.failure !== undefined) {
+      this.log.warn({ ...fields, reason: result.failure.reason, error: result.failure.error, fix: PROBE_FAILURE_REASONS[result.failure.reason] }, 'target probe failing');
+    } else if (result.chain !== undefined && !result.chain.verified) {
+      this.log.warn({ ...fields, reasons: result.chain.reasons, fixes: result.chain.reasons.map((r) => VERIFY_FAILURE_REASONS[r]) }, 'target verification failing');
+    } else {
+      this.log.info(fields, 'target ok');
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import { hasKeyUsage, KEY_USAGE, type ParsedCertificate } from './certificate';
+import { certificateMatchesName } from './server-name';
+import type { SignatureVerifier } from './signature';
+import type { TrustStore } from './trust-store';
+import type { VerifyFailureReason } from './verify-reasons';
+
+export interface VerifyInput {
+  /** Presented certificates, leaf first, in the order the server sent them. */
+  readonly presented: readonly ParsedCertificate[];
+  readonly trust: TrustStore;
+  readonly serverName: string;
+  /** Epoch milliseconds: the clock is an input, so a verdict can be asked for any day. */
+  readonly at: number;
+  readonly signatures: SignatureVerifier;
+  readonly maxDepth?: number;
+}
+
+export interface VerifyResult {
+  readonly verified: boolean;
+  /** Sorted, without repeats; empty exactly when verified. */
+  readonly reasons: readonly VerifyFailureReason[];
+  /** The path verification chose, leaf first; it ends at an anchor when `trusted`. */
+  readonly path: readonly ParsedCertificate[];
+  readonly trusted: boolean;
+  /** Earliest notAfter on `path`: the moment this chain stops verifying. */
+  readonly earliestNotAfter: number;
+}
+
+type PathEnd = 'anchor' | 'self_signed' | 'no_issuer';
+
+interface Candidate {
+  readonly path: readonly ParsedCertificate[];
+  readonly reasons: ReadonlySet<VerifyFailureReason>;
+  readonly trusted: boolean;
+}
+
+const DEFAULT_MAX_DEPTH = 10;
+/** Cross-signed meshes can multiply paths; past this many, the best one found so far stands. */
+const MAX_PATHS = 32;
+
+function isSelfIssued(cert: ParsedCertificate): boolean {
+  return cert.subject.key === cert.issuer.key;
+}
+
+/** Key identifiers narrow candidates only when both sides carry one (RFC 5280 §4.2.1.1). */
+function couldIssue(issuer: ParsedCertificate, subject: ParsedCertificate): boolean {
+  return subject.authorityKeyId === undefined || issuer.subjectKeyId === undefined
+    || subject.authorityKeyId === issuer.subjectKeyId;
+}
+
+function issuerCandidates(input: VerifyInput, cert: ParsedCertificate, path: readonly ParsedCertificate[]): ParsedCertificate[] {
+  const onPath = new Set(path.map((c) => c.fingerprintSha256));
+  const seen = new Set<string>();
+  const out: ParsedCertificate[] = [];
+  // Anchors first: a path that reaches the trust store beats one through a presented cross-sign.
+  for (const candidate of [...input.trust.issuersOf(cert), ...input.presented]) {
+    if (candidate.subject.key !== cert.issuer.key || onPath.has(candidate.fingerprintSha256)) continue;
+    if (seen.has(candidate.fingerprintSha256) || !couldIssue(candidate, cert)) continue;
+    seen.add(candidate.fingerprintSha256);
+    out.push(candidate);
+  }
+  return out;
+}
+
+function endReasons(end: PathEnd, length: number): VerifyFailureReason[] {
+  if (end === 'anchor') return [];
+  if (length > 1) return ['untrusted_root'];
+  return end === 'self_signed' ? ['self_signed'] : ['missing_intermediate'];
+}
+
+function evaluate(input: VerifyInput, path: readonly ParsedCertificate[], end: PathEnd): Candidate {
+  const reasons = new Set<VerifyFailureReason>(endReasons(end, path.length));
+  path.forEach((cert, depth) => {
+    if (input.at < cert.notBefore) reasons.add('not_yet_valid');
+    if (input.at > cert.notAfter) reasons.add('expired');
+    const child = path[depth - 1];
+    if (child === undefined) return;
+    if (!input.signatures.verify(child, cert)) reasons.add('bad_signature');
+    // A trust anchor is configured, not validated: its own extensions are not checked (RFC 5280 §6.1).
+    const isTrustedEnd = end === 'anchor' && depth === path.length - 1;
+    if (!isTrustedEnd && (cert.version < 3 || cert.basicConstraints?.ca !== true || !hasKeyUsage(cert, KEY_USAGE.keyCertSign))) {
+      reasons.add('invalid_ca');
+    }
+  });
+  return { path, reasons, trusted: end === 'anchor' };
+}
+
+function rank(candidate: Candidate): number[] {
+  return [candidate.reasons.size === 0 ? 0 : 1, candidate.trusted ? 0 : 1, candidate.reasons.size, candidate.path.length];
+}
+
+function better(a: Candidate, b: Candidate): boolean {
+  const ra = rank(a);
+  const rb = rank(b);
+  for (let i = 0; i < ra.length; i++) {
+    const x = ra[i] ?? 0;
+    const y = rb[i] ?? 0;
+    if (x !== y) return x < y;
+  }
+  return false;
+}
+
+/**
+ * Builds every issuer path from the leaf through the presented certificates and the trust store
+ * (not just the presented order), scores each, and keeps the best: a verifying path if there is
+ * one, else the most trusted with the fewest problems. Its problems are the verdict's reasons.
+ */
+export function verifyChain(input: VerifyInput): VerifyResult {
+  const leaf = input.presented[0];
+  if (leaf === undefined) throw new RangeError('verifyChain needs at least the leaf certificate');
+  const maxDepth = input.maxDepth ?? DEFAULT_MAX_DEPTH;
+  let best: Candidate | undefined;
+  let explored = 0;
+
+  const visit = (path: ParsedCertificate[]): void => {
+    if (explored >= MAX_PATHS || (best !== undefined && best.reasons.size === 0)) return;
+    const last = path[path.length - 1] ?? leaf;
+    let end: PathEnd | undefined;
+    if (input.trust.isAnchor(last)) end = 'anchor';
+    const next = end === undefined && path.length <= maxDepth ? issuerCandidates(input, last, path) : [];
+    if (end === undefined && next.length === 0) end = isSelfIssued(last) ? 'self_signed' : 'no_issuer';
+    if (end !== undefined) {
+      explored++;
+      const candidate = evaluate(input, path, end);
+      if (best === undefined || better(candidate, best)) best = candidate;
+      return;
+    }
+    for (const issuer of next) visit([...path, issuer]);
+  };
+  visit([leaf]);
+
+  const chosen = best ?? evaluate(input, [leaf], 'no_issuer');
+  const reasons = new Set(chosen.reasons);
+  if (!certificateMatchesName(leaf, input.serverName)) reasons.add('hostname_mismatch');
+  return {
+    verified: reasons.size === 0,
+    reasons: [...reasons].sort(),
+    path: chosen.path,
+    trusted: chosen.trusted,
+    earliestNotAfter: Math.min(...chosen.path.map((c) => c.notAfter)),
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The closed set of reasons a probe got no certificate chain, with the fix an operator should
+ * reach for. `network_unreachable` extends the contract: no route is not a refusal.
+ */
+export const PROBE_FAILURE_REASONS = {
+  dns_error: 'the name does not resolve: check the host spelling and the DNS the exporter uses',
+  connection_refused: 'nothing listens on that port: check the port and that the service runs',
+  network_unreachable: 'no route to the address: check routing, firewalls, and IPv4/IPv6 reachability',
+  connect_timeout: 'the TCP connection was not answered in time: check firewalls dropping packets',
+  handshake_timeout: 'the server accepted TCP but did not finish TLS in time: is it TLS on that port?',
+  handshake_failed: 'the TLS handshake failed (alert, reset, or not TLS): check protocol versions, ciphers, SNI',
+  timeout: 'the probe ran out of time: raise timeout or check the slow phase in certexp_probe_duration_seconds',
+} as const;
+
+export type ProbeFailureReason = keyof typeof PROBE_FAILURE_REASONS;
+
+export const PROBE_FAILURE_REASON_NAMES = Object.keys(PROBE_FAILURE_REASONS) as ProbeFailureReason[];
+
+export type ProbePhase = 'dns' | 'connect' | 'handshake';
+
+/** A probe failure as a value: the reason is decided where the error happens, never parsed from text later. */
+export class ProbeError extends Error {
+  override readonly name = 'ProbeError';
+
+  constructor(readonly reason: ProbeFailureReason, message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+const TIMEOUT_REASON: Readonly<Record<ProbePhase, ProbeFailureReason>> = {
+  dns: 'timeout',
+  connect: 'connect_timeout',
+  handshake: 'handshake_timeout',
+};
+
+const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EAFNOSUPPORT']);
+
+/** The one place where operating-system and OpenSSL errors become contract reasons, by phase and code. */
+export function classifyError(phase: ProbePhase, error: unknown, timedOut: boolean): ProbeError {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  const detail = error instanceof Error ? error.message : String(error);
+  if (timedOut) return new ProbeError(TIMEOUT_REASON[phase], `${phase} timed out`, { cause: error });
+  let reason: ProbeFailureReason;
+  if (phase === 'dns') reason = 'dns_error';
+  else if (phase === 'handshake') reason = 'handshake_failed';
+  else if (UNREACHABLE.has(code)) reason = 'network_unreachable';
+  else reason = 'connection_refused';
+  return new ProbeError(reason, `${phase}: ${detail}`, { cause: error });
+}

@@ -1,0 +1,119 @@
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, createSecureContext, type TLSSocket } from 'node:tls';
+import type { Clock } from '../clock';
+import { classifyError, ProbeError, type ProbePhase } from './probe-failure';
+import type { PhaseDurations, ProbeOutcome, Prober, ProbeRequest } from './prober';
+import type { Resolver } from './resolver';
+
+/** Longer chains are hostile or broken; the first certificates are what verification needs. */
+const MAX_CHAIN_LENGTH = 64;
+
+/**
+ * Waits for `event` on `emitter`, failing on 'error', 'close' or abort. The reason for each is
+ * decided here, by phase, through classifyError.
+ */
+function phase<T>(
+  name: ProbePhase,
+  signal: AbortSignal,
+  socket: Socket,
+  event: string,
+  value: () => T,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cleanup = (): void => {
+      socket.off(event, onDone);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onDone = (): void => { cleanup(); resolve(value()); };
+    const onError = (error: unknown): void => { cleanup(); reject(classifyError(name, error, false)); };
+    const onClose = (): void => { cleanup(); reject(classifyError(name, new Error('connection closed by peer'), false)); };
+    const onAbort = (): void => { cleanup(); reject(classifyError(name, signal.reason, true)); };
+    if (signal.aborted) { onAbort(); return; }
+    socket.once(event, onDone);
+    socket.once('error', onError);
+    socket.once('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function resolveAddress(resolver: Resolver, host: string, signal: AbortSignal): Promise<string> {
+  // getaddrinfo cannot be cancelled; the race bounds our wait, not the lookup thread.
+  const addresses = await new Promise<readonly string[]>((resolve, reject) => {
+    const onAbort = (): void => { reject(classifyError('dns', signal.reason, true)); };
+    if (signal.aborted) { onAbort(); return; }
+    signal.addEventListener('abort', onAbort, { once: true });
+    resolver(host).then(resolve, (error: unknown) => { reject(classifyError('dns', error, false)); })
+      .finally(() => { signal.removeEventListener('abort', onAbort); });
+  });
+  const first = addresses[0];
+  if (first === undefined) throw new ProbeError('dns_error', `dns: ${host} has no addresses`);
+  return first;
+}
+
+/** Walks what the server sent, in its order. getPeerX509Certificate follows the presented stack, unlike getPeerCertificate(true), which reorders it and appends local roots. */
+function presentedChain(socket: TLSSocket): Buffer[] {
+  const chain: Buffer[] = [];
+  for (let cert = socket.getPeerX509Certificate(); cert !== undefined && chain.length < MAX_CHAIN_LENGTH; cert = cert.issuerCertificate) {
+    chain.push(cert.raw);
+  }
+  return chain;
+}
+
+function ignore(): void {
+  // Deliberately empty: see the 'error' listeners in createTlsProber.
+}
+
+export function createTlsProber(deps: { readonly resolver: Resolver; readonly clock: Clock }): Prober {
+  const { resolver, clock } = deps;
+  // One context for every probe: we verify ourselves, so it needs no trust store, and building
+  // one per connection (Node's default) would load the root bundle each time.
+  const secureContext = createSecureContext({ ca: [], minVersion: 'TLSv1' });
+
+  return async (request: ProbeRequest, signal: AbortSignal): Promise<ProbeOutcome> => {
+    const phases: PhaseDurations = {};
+    let address: string | undefined;
+    let tcp: Socket | undefined;
+    let tls: TLSSocket | undefined;
+    let started = clock.monotonic();
+    const lap = (name: keyof PhaseDurations): void => {
+      const now = clock.monotonic();
+      phases[name] = (now - started) / 1000;
+      started = now;
+    };
+    try {
+      address = await resolveAddress(resolver, request.host, signal);
+      lap('dns');
+      tcp = tcpConnect({ host: address, port: request.port });
+      // Errors are taken by phase(); this keeps a late one (after a phase settled) from crashing the process.
+      tcp.on('error', ignore);
+      await phase('connect', signal, tcp, 'connect', () => undefined);
+      lap('connect');
+      tls = tlsConnect({
+        socket: tcp,
+        secureContext,
+        rejectUnauthorized: false,
+        ...(isIP(request.serverName) === 0 ? { servername: request.serverName } : {}),
+      });
+      const connected = tls;
+      connected.on('error', ignore);
+      const chain = await phase('handshake', signal, connected, 'secureConnect', () => presentedChain(connected));
+      lap('handshake');
+      const cipher = connected.getCipher();
+      return {
+        ok: true,
+        address,
+        chain,
+        tls: { version: connected.getProtocol() ?? 'unknown', cipher: cipher.standardName || cipher.name },
+        phases,
+      };
+    } catch (error) {
+      const failure = error instanceof ProbeError ? error : classifyError('handshake', error, false);
+      return { ok: false, reason: failure.reason, error: failure.message, address, phases };
+    } finally {
+      tls?.destroy();
+      tcp?.destroy();
+    }
+  };
+}

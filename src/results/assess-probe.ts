@@ -1,0 +1,42 @@
+import type { Clock } from '../clock';
+import type { ChainAnalyzer } from '../pki/analyze-chain';
+import type { TrustStore } from '../pki/trust-store';
+import type { ProbeOutcome } from '../probing/prober';
+import type { TargetResult } from './target-result';
+
+export interface AssessInput {
+  readonly target: string;
+  readonly serverName: string;
+  readonly outcome: ProbeOutcome;
+  readonly previous: TargetResult | undefined;
+  readonly trust: TrustStore;
+  readonly analyzer: ChainAnalyzer;
+  readonly clock: Clock;
+}
+
+/** Turns a probe's outcome into the target's new result: verifies a received chain, or keeps the last one. */
+export function assessProbe(input: AssessInput): TargetResult {
+  const { outcome, clock } = input;
+  if (!outcome.ok) {
+    return {
+      target: input.target,
+      finishedAt: clock.now(),
+      failure: { reason: outcome.reason, error: outcome.error },
+      address: outcome.address,
+      phases: outcome.phases,
+      tls: input.previous?.tls,
+      chain: input.previous?.chain,
+    };
+  }
+  const started = clock.monotonic();
+  const chain = input.analyzer.analyze({ chain: outcome.chain, trust: input.trust, serverName: input.serverName, at: clock.now() });
+  return {
+    target: input.target,
+    finishedAt: clock.now(),
+    failure: undefined,
+    address: outcome.address,
+    phases: { ...outcome.phases, verify: (clock.monotonic() - started) / 1000 },
+    tls: outcome.tls,
+    chain,
+  };
+}

@@ -1,0 +1,35 @@
+import type { ChainAnalysis } from '../pki/analyze-chain';
+import type { ProbeFailureReason } from '../probing/probe-failure';
+import type { PhaseDurations, TlsFacts } from '../probing/prober';
+
+export interface ProbeFailure {
+  readonly reason: ProbeFailureReason;
+  readonly error: string;
+}
+
+/**
+ * What the last probe of one target found. Chain-derived fields come from the last probe that
+ * received a chain, so one failed connection does not blank the expiry series and reset the
+ * `for:` clock of an alert that is about to fire; `failure` and `finishedAt` say how fresh they are.
+ */
+export interface TargetResult {
+  readonly target: string;
+  /** Epoch milliseconds when the latest probe finished. */
+  readonly finishedAt: number;
+  /** Why the latest probe got no chain; undefined when it got one. */
+  readonly failure: ProbeFailure | undefined;
+  readonly address: string | undefined;
+  /** Seconds per phase of the latest probe. */
+  readonly phases: PhaseDurations & { readonly verify?: number };
+  /** The last completed handshake's protocol and cipher. */
+  readonly tls: TlsFacts | undefined;
+  /** The last chain received and its verdict. */
+  readonly chain: ChainAnalysis | undefined;
+}
+
+/** One word for logs: a target is ok, or failing for these reasons. */
+export function stateOf(result: TargetResult): string {
+  if (result.failure !== undefined) return `probe_failed:${result.failure.reason}`;
+  if (result.chain === undefined || result.chain.verified) return 'ok';
+  return `verify_failed:${result.chain.reasons.join(',')}`;
+}

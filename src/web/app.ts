@@ -1,0 +1,63 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Clock } from '../clock';
+import type { Daemon } from '../daemon';
+import { renderProbeResult } from '../metrics/exporter-metrics';
+import { renderStatusPage } from './status-page';
+
+export interface AppDeps {
+  readonly daemon: Pick<Daemon, 'ready' | 'reload' | 'probeNow' | 'findTarget' | 'metrics' | 'store' | 'configuredTargets'>;
+  readonly clock: Clock;
+  readonly logger: FastifyBaseLogger;
+}
+
+/** Query strings longer than this are not a target name: refuse them before doing any work. */
+const MAX_QUERY_VALUE = 512;
+
+interface ProbeQuery {
+  target?: string;
+  server_name?: string;
+}
+
+/** The HTTP face of the daemon, built from injected parts so tests drive it with app.inject. */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const { daemon, clock } = deps;
+  // Scrapes every few seconds would drown the state-change lines that logs are for.
+  const app = Fastify({ loggerInstance: deps.logger, logController: new LogController({ disableRequestLogging: true }) });
+
+  app.get('/metrics', async (request, reply) => {
+    const rendered = await daemon.metrics.render(request.headers.accept);
+    return reply.type(rendered.contentType).send(rendered.body);
+  });
+
+  app.get<{ Querystring: ProbeQuery }>('/probe', async (request, reply) => {
+    const { target, server_name: serverName } = request.query;
+    if (typeof target !== 'string' || target === '') return reply.code(400).type('text/plain').send('target parameter is missing\n');
+    if (target.length > MAX_QUERY_VALUE || (serverName?.length ?? 0) > MAX_QUERY_VALUE) {
+      return reply.code(400).type('text/plain').send('parameter too long\n');
+    }
+    // Only configured targets: /probe must not become a relay to arbitrary hosts and ports.
+    const config = daemon.findTarget(target);
+    if (config === undefined) return reply.code(403).type('text/plain').send(`target ${JSON.stringify(target)} is not in the configuration\n`);
+    const result = await daemon.probeNow(serverName === undefined ? config : { ...config, serverName });
+    const rendered = await renderProbeResult(result, clock, request.headers.accept);
+    return reply.type(rendered.contentType).send(rendered.body);
+  });
+
+  app.get('/-/healthy', async (_request, reply) => reply.type('text/plain').send('Healthy\n'));
+
+  app.get('/-/ready', async (_request, reply) => (daemon.ready
+    ? reply.type('text/plain').send('Ready\n')
+    : reply.code(503).type('text/plain').send('Not ready: no config loaded\n')));
+
+  app.post('/-/reload', async (_request, reply) => {
+    const result = await daemon.reload();
+    return result.ok
+      ? reply.type('text/plain').send(`Reloaded: ${result.targets} targets\n`)
+      : reply.code(500).type('text/plain').send(`Reload failed, the last good config keeps running:\n${result.error}\n`);
+  });
+
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8')
+    .send(renderStatusPage(daemon.configuredTargets, (name) => daemon.store.latest(name), clock)));
+
+  return app;
+}
