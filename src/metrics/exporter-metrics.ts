@@ -23,6 +23,8 @@ export const DEFAULT_HANDSHAKE_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 
 
 type Format = 'text' | 'openmetrics';
 
+const LINT_BREAKING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 function negotiate(accept: string | undefined): Format {
   return accept?.includes('application/openmetrics-text') === true ? 'openmetrics' : 'text';
 }
@@ -86,6 +88,8 @@ export class ExporterMetrics {
         registers: [registry],
       }).set({ version: VERSION, nodejs_version: process.version }, 1);
       collectDefaultMetrics({ register: registry });
+      // prom-client names these gauges _total, which promtool rejects; our /metrics must lint clean.
+      for (const name of LINT_BREAKING_DEFAULTS) registry.removeSingleMetric(name);
       return { registry, histogram };
     };
     const text = build('text');

@@ -1,0 +1,107 @@
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { select, parseMetrics } from '../support/metrics-text';
+import { waitFor } from '../support/daemon-harness';
+
+/** The built daemon, as `npm start` and the Dockerfile run it (npm test builds it first). */
+const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+function runOnce(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 20_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('the certexp process', () => {
+  let dir: string;
+  let configFile: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'certexp-process-'));
+    configFile = join(dir, 'certexp.yml');
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exits 0 from --config.check on the shipped default config', () => {
+    const result = runOnce(['--config.check', '--config.file=config/certexp.yml']);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('config/certexp.yml: OK, 1 targets\n');
+    expect(result.status).toBe(0);
+  });
+
+  it('exits 1 from --config.check and names file, line and key when the config is broken', async () => {
+    await writeFile(configFile, 'defaults:\n  interval: 5 minutes\ntargets:\n  - host: example.test\n');
+    const result = runOnce(['--config.check', `--config.file=${configFile}`]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^${configFile}:2:13: defaults\\.interval: `));
+  });
+
+  it('exits 2 with the usage on an unknown flag', () => {
+    const result = runOnce(['--no-such-flag']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/Unknown option '--no-such-flag'[\s\S]*Usage: certexp/);
+  });
+
+  describe('running as a daemon', () => {
+    let child: ChildProcessWithoutNullStreams;
+    let base: string;
+    let stderr = '';
+    const metrics = async (): Promise<ReturnType<typeof parseMetrics>> => parseMetrics(await (await fetch(`${base}/metrics`)).text());
+
+    beforeAll(async () => {
+      await writeFile(configFile, 'defaults: { interval: 1s, timeout: 1s }\ntargets:\n  - { name: first, host: 127.0.0.1, port: 1 }\n');
+      const port = await freePort();
+      base = `http://127.0.0.1:${port}`;
+      child = spawn(process.execPath, [MAIN, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`]);
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      child.stdout.resume();
+      await waitFor('the daemon to be ready', async () => (await fetch(`${base}/-/ready`).catch(() => undefined))?.status === 200);
+    });
+
+    afterAll(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+
+    it('serves health, readiness and a status page', async () => {
+      expect((await fetch(`${base}/-/healthy`)).status).toBe(200);
+      const page = await fetch(`${base}/`);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await page.text()).toMatch(/<td>first<\/td>/);
+    });
+
+    it('reloads on SIGHUP, and keeps the last good config when the new one is broken', async () => {
+      await waitFor('a probe of the first target', async () => select(await metrics(), 'certexp_probe_success', { target: 'first' }).length === 1);
+      await writeFile(configFile, 'defaults: { interval: 1s, timeout: 1s }\ntargets:\n  - { name: second, host: 127.0.0.1, port: 1 }\n');
+      child.kill('SIGHUP');
+      await waitFor('the second target to replace the first', async () => {
+        const now = await metrics();
+        return select(now, 'certexp_probe_success', { target: 'second' }).length === 1 && select(now, 'certexp_probe_success', { target: 'first' }).length === 0;
+      });
+      await writeFile(configFile, 'targets: [ {host: 127.0.0.1, port: 99999} ]\n');
+      child.kill('SIGHUP');
+      await waitFor('the failed reload to show', async () => select(await metrics(), 'certexp_config_last_reload_successful')[0]?.value === 0);
+      expect(select(await metrics(), 'certexp_probe_success', { target: 'second' })).toHaveLength(1);
+      expect(stderr).toBe('');
+    });
+
+    it('stops cleanly on SIGTERM', async () => {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code); }));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    });
+  });
+});
