@@ -1,8 +1,7 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { isIP } from 'node:net';
 import { systemClock } from '../../src/clock';
 import { ChainAnalyzer } from '../../src/pki/analyze-chain';
@@ -16,8 +15,6 @@ import { createTlsProber } from '../../src/probing/tls-prober';
 import { createCertificate, days, type TestCert } from '../support/pki';
 import { buildTestPki, chainPem, type TestPki } from '../support/scenarios';
 import { describeWithTool } from '../support/tools';
-
-const run = promisify(execFile);
 
 interface Case {
   readonly name: string;
@@ -52,7 +49,7 @@ async function opensslVerdict(dir: string, c: Case, pki: TestPki): Promise<{ ok:
   if (rest.length > 0) args.push('-untrusted', join(dir, 'untrusted.pem'));
   args.push(isIP(c.serverName) === 0 ? '-verify_hostname' : '-verify_ip', c.serverName);
   args.push('-attime', String(Math.floor((pki.now.getTime() + (c.later ?? 0)) / 1000)), join(dir, 'leaf.pem'));
-  const result = await run('openssl', args).then((r) => r, (e: { stdout: string; stderr: string }) => e);
+  const result = spawnSync('openssl', args, { encoding: 'utf8' });
   const output = `${result.stdout}${result.stderr}`;
   if (/: OK\s*$/.test(result.stdout)) return { ok: true };
   const error = /error (\d+) at (\d+) depth lookup/.exec(output);
@@ -77,8 +74,8 @@ function startSServer(dir: string, name: string, chain: TestCert[]): Promise<{ p
         const match = /ACCEPT\s+127\.0\.0\.1:(\d+)/.exec(output);
         if (match !== null) resolve(Number(match[1]));
       };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', onData);
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
       child.once('exit', () => { reject(new Error(`s_server exited: ${output}`)); });
       setTimeout(() => { reject(new Error(`s_server did not listen within 5 s: ${output}`)); }, 5000).unref();
     });
