@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { derToPem } from '../../src/pki/pem';
 import { select, value, type Sample } from '../support/metrics-text';
 import type { TestCert } from '../support/pki';
@@ -127,6 +129,15 @@ describe('the daemon against real TLS servers', () => {
     const expired = harness.logs.filter((l) => l.target === 'expired');
     expect(expired.map((l) => [l.msg, l.reasons])).toEqual([['target verification failing', ['expired']]]);
     expect(harness.logs.filter((l) => l.target === 'valid-v4').map((l) => l.msg)).toEqual(['target ok']);
+  });
+
+  it('exports exactly the metrics docs/metrics.md lists, with the types it gives', async () => {
+    const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'metrics.md'), 'utf8');
+    const documented = [...doc.matchAll(/^\| `(certexp_[a-z_]+)` \| (\w+) \|/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
+    const { body } = await harness.scrape();
+    const exported = [...body.matchAll(/^# TYPE (certexp_[a-z_]+) (\w+)$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
+    expect(documented).toHaveLength(16);
+    expect(exported).toEqual(documented);
   });
 
   it('serves OpenMetrics when the scraper asks for it, and text otherwise', async () => {
