@@ -6,7 +6,8 @@ import { isIPv4, isIPv6 } from 'node:net';
  */
 export function ipToBytes(text: string): Buffer | undefined {
   if (isIPv4(text)) return Buffer.from(text.split('.').map(Number));
-  if (!isIPv6(text)) return undefined;
+  // A zone ID ("fe80::1%eth0") names an interface, not address bytes; certificates cannot carry one.
+  if (!isIPv6(text) || text.includes('%')) return undefined;
   const [head = '', tail] = text.split('::');
   const groups = (part: string): number[] => {
     if (part === '') return [];

@@ -1,9 +1,27 @@
+import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import type { ParsedCertificate } from './certificate';
 import { bytesToIp, ipToBytes } from './ip-address';
 
 function normalizeDnsName(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
+}
+
+/** What a server name asks a certificate for: an IP address (canonical text), or a DNS name (A-labels, lowercase, no trailing dot). */
+export type ReferenceIdentity = { readonly kind: 'ip'; readonly ip: string } | { readonly kind: 'dns'; readonly name: string };
+
+/**
+ * RFC 6125 §6.2 reference identity, or undefined for a name that can match nothing. Other
+ * spellings of an address ("127.1", "0x7f.0.0.1", "127.0.0.1.") are neither: URL parsing would
+ * turn them into an IP and let them match a DNS SAN or CN that reads like one.
+ */
+export function referenceIdentity(serverName: string): ReferenceIdentity | undefined {
+  const bytes = ipToBytes(serverName.replace(/^\[(.*)\]$/, '$1'));
+  if (bytes !== undefined) return { kind: 'ip', ip: bytesToIp(bytes) };
+  if (serverName.includes('*')) return undefined;
+  const name = normalizeDnsName(domainToASCII(serverName));
+  if (name === '' || isIP(name) !== 0 || /^[\d.]+$/.test(name)) return undefined;
+  return { kind: 'dns', name };
 }
 
 /** RFC 6125 §6.4.3: a wildcard only as the whole leftmost label, matching exactly one label. */
@@ -24,13 +42,9 @@ function matchesDnsName(presented: string, reference: string): boolean {
  * subjectAltName at all (RFC 6125 §6.4.4).
  */
 export function certificateMatchesName(cert: ParsedCertificate, serverName: string): boolean {
-  const ip = ipToBytes(serverName.replace(/^\[(.*)\]$/, '$1'));
-  if (ip !== undefined) {
-    const wanted = bytesToIp(ip);
-    return cert.ipAddresses.includes(wanted);
-  }
-  const reference = normalizeDnsName(domainToASCII(serverName));
-  if (reference === '') return false;
-  if (cert.hasSubjectAltName) return cert.dnsNames.some((name) => matchesDnsName(name, reference));
-  return cert.subject.commonName !== '' && matchesDnsName(cert.subject.commonName, reference);
+  const reference = referenceIdentity(serverName);
+  if (reference === undefined) return false;
+  if (reference.kind === 'ip') return cert.ipAddresses.includes(reference.ip);
+  if (cert.hasSubjectAltName) return cert.dnsNames.some((name) => matchesDnsName(name, reference.name));
+  return cert.subject.commonName !== '' && matchesDnsName(cert.subject.commonName, reference.name);
 }

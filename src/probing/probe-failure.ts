@@ -33,7 +33,14 @@ const TIMEOUT_REASON: Readonly<Record<ProbePhase, ProbeFailureReason>> = {
   handshake: 'handshake_timeout',
 };
 
-const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EAFNOSUPPORT']);
+/** Connect-phase codes; anything else there means the address cannot be reached. */
+const CONNECT_REASONS: Readonly<Record<string, ProbeFailureReason>> = {
+  ECONNREFUSED: 'connection_refused',
+  ETIMEDOUT: 'connect_timeout',
+  // Accepted, then reset at once (a load balancer with no backend): the contract's "reset".
+  ECONNRESET: 'handshake_failed',
+  EPIPE: 'handshake_failed',
+};
 
 /** The one place where operating-system and OpenSSL errors become contract reasons, by phase and code. */
 export function classifyError(phase: ProbePhase, error: unknown, timedOut: boolean): ProbeError {
@@ -43,7 +50,6 @@ export function classifyError(phase: ProbePhase, error: unknown, timedOut: boole
   let reason: ProbeFailureReason;
   if (phase === 'dns') reason = 'dns_error';
   else if (phase === 'handshake') reason = 'handshake_failed';
-  else if (UNREACHABLE.has(code)) reason = 'network_unreachable';
-  else reason = 'connection_refused';
+  else reason = CONNECT_REASONS[code] ?? 'network_unreachable';
   return new ProbeError(reason, `${phase}: ${detail}`, { cause: error });
 }

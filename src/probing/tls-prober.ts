@@ -1,12 +1,15 @@
-import { connect as tcpConnect, isIP, type Socket } from 'node:net';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type TLSSocket } from 'node:tls';
 import type { Clock } from '../clock';
+import { referenceIdentity } from '../pki/server-name';
 import { classifyError, ProbeError, type ProbePhase } from './probe-failure';
 import type { PhaseDurations, ProbeOutcome, Prober, ProbeRequest } from './prober';
 import type { Resolver } from './resolver';
 
 /** Longer chains are hostile or broken; the first certificates are what verification needs. */
 const MAX_CHAIN_LENGTH = 64;
+/** How long a finished probe waits for the server to close after our close_notify. */
+const CLOSE_GRACE_MS = 1000;
 
 /**
  * Waits for `event` on `emitter`, failing on 'error', 'close' or abort. The reason for each is
@@ -44,7 +47,8 @@ async function resolveAddress(resolver: Resolver, host: string, signal: AbortSig
     const onAbort = (): void => { reject(classifyError('dns', signal.reason, true)); };
     if (signal.aborted) { onAbort(); return; }
     signal.addEventListener('abort', onAbort, { once: true });
-    resolver(host).then(resolve, (error: unknown) => { reject(classifyError('dns', error, false)); })
+    // Through then(): a resolver that throws instead of rejecting is still a DNS failure.
+    Promise.resolve(host).then(resolver).then(resolve, (error: unknown) => { reject(classifyError('dns', error, false)); })
       .finally(() => { signal.removeEventListener('abort', onAbort); });
   });
   const first = addresses[0];
@@ -59,6 +63,23 @@ function presentedChain(socket: TLSSocket): Buffer[] {
     chain.push(cert.raw);
   }
   return chain;
+}
+
+/** SNI carries A-labels without a trailing dot, and never an IP address (RFC 6066 §3). */
+function sniFor(serverName: string): { servername?: string } {
+  const reference = referenceIdentity(serverName);
+  return reference?.kind === 'dns' ? { servername: reference.name } : {};
+}
+
+/**
+ * Ends a finished connection politely. Destroying it at secureConnect would cut a TLS 1.3
+ * server off before it reads our Finished, and it would log a failed handshake for every probe.
+ */
+function closeGracefully(socket: TLSSocket): void {
+  const timer = setTimeout(() => { socket.destroy(); }, CLOSE_GRACE_MS);
+  timer.unref();
+  socket.once('close', () => { clearTimeout(timer); });
+  socket.end();
 }
 
 function ignore(): void {
@@ -94,26 +115,27 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
         socket: tcp,
         secureContext,
         rejectUnauthorized: false,
-        ...(isIP(request.serverName) === 0 ? { servername: request.serverName } : {}),
+        ...sniFor(request.serverName),
       });
       const connected = tls;
       connected.on('error', ignore);
       const chain = await phase('handshake', signal, connected, 'secureConnect', () => presentedChain(connected));
       lap('handshake');
       const cipher = connected.getCipher();
+      const version = connected.getProtocol() ?? 'unknown';
+      closeGracefully(connected);
       return {
         ok: true,
         address,
         chain,
-        tls: { version: connected.getProtocol() ?? 'unknown', cipher: cipher.standardName || cipher.name },
+        tls: { version, cipher: cipher.standardName || cipher.name },
         phases,
       };
     } catch (error) {
-      const failure = error instanceof ProbeError ? error : classifyError('handshake', error, false);
-      return { ok: false, reason: failure.reason, error: failure.message, address, phases };
-    } finally {
       tls?.destroy();
       tcp?.destroy();
+      const failure = error instanceof ProbeError ? error : classifyError('handshake', error, false);
+      return { ok: false, reason: failure.reason, error: failure.message, address, phases };
     }
   };
 }
