@@ -1,17 +1,7 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { bytesToIp, ipToBytes } from '../../src/pki/ip-address';
+import { seeded } from '../support/seeded-random';
 
-/** Small seeded PRNG (mulberry32): property loops stay reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
 
 function hex(bytes: Buffer | undefined): string | undefined {
   return bytes?.toString('hex');
