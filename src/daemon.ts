@@ -65,7 +65,12 @@ export class Daemon {
     this.analyzer = new ChainAnalyzer(cache, new SignatureVerifier());
     this.trustStores = new TrustStores(cache);
     this.prober = createTlsProber({ resolver: options.resolver ?? systemResolver, clock: this.clock });
-    this.metrics = new ExporterMetrics({ store: this.store, clock: this.clock, reloadStatus: () => this.reloadStatus });
+    this.metrics = new ExporterMetrics({
+      store: this.store,
+      targets: () => this.configuredTargets,
+      clock: this.clock,
+      reloadStatus: () => this.reloadStatus,
+    });
     this.scheduler = new Scheduler({
       clock: this.clock,
       concurrency: options.concurrency,

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Gauge, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
 import type { AnyRegistry } from './any-registry';
 import type { Clock } from '../clock';
+import type { TargetConfig } from '../config/config-types';
 import type { ResultsStore } from '../results/results-store';
 import type { TargetResult } from '../results/target-result';
 import { VERSION } from '../version';
@@ -42,6 +43,8 @@ async function render(registry: AnyRegistry): Promise<RenderedMetrics> {
 
 export interface ExporterMetricsDeps {
   readonly store: ResultsStore;
+  /** The configured targets, probed yet or not: staleness alerts compare against their interval. */
+  readonly targets: () => Iterable<TargetConfig>;
   readonly clock: Clock;
   readonly reloadStatus: () => ReloadStatus;
   readonly handshakeBuckets?: readonly number[];
@@ -62,6 +65,16 @@ export class ExporterMetrics {
       const registry = newRegistry(format);
       registerTargetGauges(registry, () => deps.store.results(), deps.clock);
       registerProbeCounters(registry, deps.store);
+      new Gauge({
+        name: 'certexp_probe_interval_seconds',
+        help: 'Configured probe interval of each target.',
+        labelNames: ['target'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const target of deps.targets()) this.set({ target: target.name }, target.intervalMs / 1000);
+        },
+      });
       const histogram = new Histogram({
         name: 'certexp_tls_handshake_duration_seconds',
         help: 'TLS handshake latency, from TCP connected to handshake done.',
