@@ -1,4 +1,5 @@
 import type { ParsedCertificate } from './certificate';
+import type { VerifyPolicy } from './path-checks';
 import type { CertificateCache } from './certificate-cache';
 import type { SignatureVerifier } from './signature';
 import type { TrustStore } from './trust-store';
@@ -28,8 +29,11 @@ export interface ChainAnalysis {
 export interface AnalyzeInput {
   readonly chain: readonly Buffer[];
   readonly trust: TrustStore;
-  readonly serverName: string;
+  /** undefined: check no name. */
+  readonly serverName: string | undefined;
   readonly at: number;
+  readonly policy?: VerifyPolicy;
+  readonly maxDepth?: number;
 }
 
 /** DER chain in, verdict out: parsing, path building and verification, with no I/O. */
@@ -48,7 +52,7 @@ export class ChainAnalyzer {
     if (!leafParsed) {
       return { presented, verified: false, reasons: ['malformed_certificate'], path: [], trusted: false, earliestNotAfter: undefined };
     }
-    const result = verifyChain({ presented: usable, trust: input.trust, serverName: input.serverName, at: input.at, signatures: this.signatures });
+    const result = verifyChain({ ...input, presented: usable, signatures: this.signatures });
     // Any certificate that failed to parse fails the chain: the server is sending something broken.
     const reasons = usable.length === presented.length ? result.reasons : [...new Set([...result.reasons, 'malformed_certificate' as const])].sort();
     return { presented, ...result, reasons, verified: reasons.length === 0 };

@@ -1,11 +1,31 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { readName, type DistinguishedName } from './distinguished-name';
 import { bytesToIp } from './ip-address';
 
 /** keyUsage bits (RFC 5280 §4.2.1.3) that verification looks at. */
-export const KEY_USAGE = { digitalSignature: 0, keyEncipherment: 2, keyCertSign: 5, cRLSign: 6 } as const;
+export const KEY_USAGE = { digitalSignature: 0, keyEncipherment: 2, keyAgreement: 4, keyCertSign: 5, cRLSign: 6 } as const;
+
+export interface PublicKeyInfo {
+  /** Node's asymmetricKeyType: rsa, rsa-pss, ec, dsa, ed25519, ed448; 'unknown' when OpenSSL cannot load it. */
+  readonly type: string;
+  /** Modulus (RSA, DSA) or curve size in bits. */
+  readonly bits: number | undefined;
+  /** Named curve of an EC key: prime256v1, secp384r1, ... */
+  readonly curve: string | undefined;
+}
+
+/** One permitted or excluded subtree of a nameConstraints extension (RFC 5280 §4.2.1.10). */
+export type NameSubtree =
+  | { readonly kind: 'dns'; readonly name: string }
+  | { readonly kind: 'ip'; readonly address: Buffer; readonly mask: Buffer }
+  | { readonly kind: 'other'; readonly type: number };
+
+export interface NameConstraints {
+  readonly permitted: readonly NameSubtree[];
+  readonly excluded: readonly NameSubtree[];
+}
 
 export interface SignatureAlgorithm {
   readonly oid: string;
@@ -36,8 +56,10 @@ export interface ParsedCertificate {
   readonly ipAddresses: readonly string[];
   readonly subjectKeyId: string | undefined;
   readonly authorityKeyId: string | undefined;
+  readonly nameConstraints: NameConstraints | undefined;
   readonly criticalExtensions: readonly string[];
   readonly spki: Buffer;
+  readonly publicKey: PublicKeyInfo;
   readonly tbs: Uint8Array;
   readonly tbsSignatureOid: string;
   readonly signatureAlgorithm: SignatureAlgorithm;
@@ -55,6 +77,7 @@ const EXT = {
   subjectAltName: '2.5.29.17',
   subjectKeyId: '2.5.29.14',
   authorityKeyId: '2.5.29.35',
+  nameConstraints: '2.5.29.30',
 } as const;
 
 export function sha256Hex(der: Uint8Array): string {
@@ -101,6 +124,39 @@ function readAltNames(extension: pkijs.Extension): AltNames {
   return names;
 }
 
+const CURVE_BITS: Readonly<Record<string, number>> = { prime192v1: 192, secp224r1: 224, prime256v1: 256, secp384r1: 384, secp521r1: 521 };
+
+function readPublicKey(spki: Buffer): PublicKeyInfo {
+  try {
+    const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    const details = key.asymmetricKeyDetails ?? {};
+    const curve = details.namedCurve;
+    const bits = details.modulusLength ?? (curve === undefined ? undefined : CURVE_BITS[curve]);
+    return { type: key.asymmetricKeyType ?? 'unknown', bits, curve };
+  } catch {
+    return { type: 'unknown', bits: undefined, curve: undefined };
+  }
+}
+
+function readSubtree(subtree: pkijs.GeneralSubtree): NameSubtree {
+  const { type, value } = subtree.base;
+  if (type === 2 && typeof value === 'string') return { kind: 'dns', name: value.toLowerCase() };
+  if (type === 7 && value instanceof asn1js.OctetString) {
+    const bytes = Buffer.from(value.valueBlock.valueHexView);
+    if (bytes.length !== 8 && bytes.length !== 32) throw new MalformedCertificateError('nameConstraints iPAddress is not an address and mask');
+    return { kind: 'ip', address: bytes.subarray(0, bytes.length / 2), mask: bytes.subarray(bytes.length / 2) };
+  }
+  return { kind: 'other', type };
+}
+
+function readNameConstraints(extension: pkijs.Extension): NameConstraints {
+  const value = parsedValue(extension, pkijs.NameConstraints);
+  return {
+    permitted: (value.permittedSubtrees ?? []).map(readSubtree),
+    excluded: (value.excludedSubtrees ?? []).map(readSubtree),
+  };
+}
+
 function decode(der: Buffer): pkijs.Certificate {
   try {
     return pkijs.Certificate.fromBER(der);
@@ -120,6 +176,7 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
   let altNames: AltNames | undefined;
   let subjectKeyId: string | undefined;
   let authorityKeyId: string | undefined;
+  let nameConstraints: NameConstraints | undefined;
   const criticalExtensions: string[] = [];
   const seen = new Set<string>();
   for (const extension of cert.extensions ?? []) {
@@ -147,6 +204,9 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
         subjectKeyId = hex(value.valueBlock.valueHexView);
         break;
       }
+      case EXT.nameConstraints:
+        nameConstraints = readNameConstraints(extension);
+        break;
       case EXT.authorityKeyId: {
         const keyId = parsedValue(extension, pkijs.AuthorityKeyIdentifier).keyIdentifier;
         authorityKeyId = keyId === undefined ? undefined : hex(keyId.valueBlock.valueHexView);
@@ -155,6 +215,7 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
     }
   }
   const parameters = cert.signatureAlgorithm.algorithmParams as unknown;
+  const spki = Buffer.from(cert.subjectPublicKeyInfo.toSchema().toBER(false));
   return {
     der,
     fingerprintSha256: sha256Hex(der),
@@ -172,8 +233,10 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
     ipAddresses: altNames?.ipAddresses ?? [],
     subjectKeyId,
     authorityKeyId,
+    nameConstraints,
     criticalExtensions,
-    spki: Buffer.from(cert.subjectPublicKeyInfo.toSchema().toBER(false)),
+    spki,
+    publicKey: readPublicKey(spki),
     tbs: cert.tbsView,
     tbsSignatureOid: cert.signature.algorithmId,
     signatureAlgorithm: parameters instanceof asn1js.BaseBlock && !(parameters instanceof asn1js.Null)

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
+import { getPublicSuffix } from 'tldts';
 import type { ParsedCertificate } from './certificate';
 import { bytesToIp, ipToBytes } from './ip-address';
 
@@ -24,14 +25,15 @@ export function referenceIdentity(serverName: string): ReferenceIdentity | undef
   return { kind: 'dns', name };
 }
 
-/** RFC 6125 §6.4.3: a wildcard only as the whole leftmost label, matching exactly one label. */
+/** RFC 6125 §6.4.3: a wildcard only as the whole leftmost label, matching exactly one label, never over a public suffix. */
 function matchesDnsName(presented: string, reference: string): boolean {
   const pattern = normalizeDnsName(presented);
   if (pattern === reference) return true;
   if (!pattern.startsWith('*.')) return false;
   const base = pattern.slice(2);
-  // "*.com" would cover a whole TLD; a wildcard needs at least two labels under it.
+  // "*.com" or "*.co.uk" would cover every registrant under a public suffix (CA/Browser Forum BR 3.2.2.6).
   if (!base.includes('.') || base.includes('*')) return false;
+  if (getPublicSuffix(base, { allowPrivateDomains: true }) === base) return false;
   const dot = reference.indexOf('.');
   return dot > 0 && reference.slice(dot + 1) === base;
 }

@@ -44,6 +44,13 @@ function pssOptions(algorithm: SignatureAlgorithm): { hash: string; saltLength: 
   return hash === undefined ? undefined : { hash, saltLength: params.saltLength };
 }
 
+/** The digest a signature algorithm uses ('sha256', 'sha1', ...), undefined for EdDSA or an unknown algorithm. */
+export function signatureDigest(algorithm: SignatureAlgorithm): string | undefined {
+  const scheme = SCHEMES[algorithm.oid];
+  if (scheme === undefined || scheme.kind === 'eddsa') return undefined;
+  return scheme.kind === 'pss' ? pssOptions(algorithm)?.hash : scheme.hash;
+}
+
 function checkSignature(key: KeyObject, subject: ParsedCertificate): boolean {
   const algorithm = subject.signatureAlgorithm;
   const scheme = SCHEMES[algorithm.oid];

@@ -1,4 +1,5 @@
-import { hasKeyUsage, KEY_USAGE, type ParsedCertificate } from './certificate';
+import type { ParsedCertificate } from './certificate';
+import { PATH_CHECKS, type VerifyPolicy } from './path-checks';
 import { certificateMatchesName } from './server-name';
 import type { SignatureVerifier } from './signature';
 import type { TrustStore } from './trust-store';
@@ -8,10 +9,13 @@ export interface VerifyInput {
   /** Presented certificates, leaf first, in the order the server sent them. */
   readonly presented: readonly ParsedCertificate[];
   readonly trust: TrustStore;
-  readonly serverName: string;
+  /** The name the leaf must carry; undefined checks no name (verifying a file before deployment). */
+  readonly serverName: string | undefined;
   /** Epoch milliseconds: the clock is an input, so a verdict can be asked for any day. */
   readonly at: number;
   readonly signatures: SignatureVerifier;
+  readonly policy?: VerifyPolicy;
+  /** Certificates above the leaf a path may have; deeper paths end in chain_too_long. */
   readonly maxDepth?: number;
 }
 
@@ -26,7 +30,7 @@ export interface VerifyResult {
   readonly earliestNotAfter: number;
 }
 
-type PathEnd = 'anchor' | 'self_signed' | 'no_issuer';
+type PathEnd = 'anchor' | 'self_signed' | 'no_issuer' | 'too_long';
 
 interface Candidate {
   readonly path: readonly ParsedCertificate[];
@@ -64,24 +68,15 @@ function issuerCandidates(input: VerifyInput, cert: ParsedCertificate, path: rea
 
 function endReasons(end: PathEnd, length: number): VerifyFailureReason[] {
   if (end === 'anchor') return [];
+  if (end === 'too_long') return ['chain_too_long'];
   if (length > 1) return ['untrusted_root'];
   return end === 'self_signed' ? ['self_signed'] : ['missing_intermediate'];
 }
 
 function evaluate(input: VerifyInput, path: readonly ParsedCertificate[], end: PathEnd): Candidate {
   const reasons = new Set<VerifyFailureReason>(endReasons(end, path.length));
-  path.forEach((cert, depth) => {
-    if (input.at < cert.notBefore) reasons.add('not_yet_valid');
-    if (input.at > cert.notAfter) reasons.add('expired');
-    const child = path[depth - 1];
-    if (child === undefined) return;
-    if (!input.signatures.verify(child, cert)) reasons.add('bad_signature');
-    // A trust anchor is configured, not validated: its own extensions are not checked (RFC 5280 §6.1).
-    const isTrustedEnd = end === 'anchor' && depth === path.length - 1;
-    if (!isTrustedEnd && (cert.version < 3 || cert.basicConstraints?.ca !== true || !hasKeyUsage(cert, KEY_USAGE.keyCertSign))) {
-      reasons.add('invalid_ca');
-    }
-  });
+  const context = { path, trusted: end === 'anchor', at: input.at, policy: input.policy ?? 'web', signatures: input.signatures };
+  for (const check of PATH_CHECKS) check(context, (reason) => reasons.add(reason));
   return { path, reasons, trusted: end === 'anchor' };
 }
 
@@ -117,8 +112,9 @@ export function verifyChain(input: VerifyInput): VerifyResult {
     const last = path[path.length - 1] ?? leaf;
     let end: PathEnd | undefined;
     if (input.trust.isAnchor(last)) end = 'anchor';
-    const next = end === undefined && path.length <= maxDepth ? issuerCandidates(input, last, path) : [];
+    const next = end === undefined ? issuerCandidates(input, last, path) : [];
     if (end === undefined && next.length === 0) end = isSelfIssued(last) ? 'self_signed' : 'no_issuer';
+    if (end === undefined && path.length > maxDepth) end = 'too_long';
     if (end !== undefined) {
       explored++;
       const candidate = evaluate(input, path, end);
@@ -131,7 +127,7 @@ export function verifyChain(input: VerifyInput): VerifyResult {
 
   const chosen = best ?? evaluate(input, [leaf], 'no_issuer');
   const reasons = new Set(chosen.reasons);
-  if (!certificateMatchesName(leaf, input.serverName)) reasons.add('hostname_mismatch');
+  if (input.serverName !== undefined && !certificateMatchesName(leaf, input.serverName)) reasons.add('hostname_mismatch');
   return {
     verified: reasons.size === 0,
     reasons: [...reasons].sort(),

@@ -89,8 +89,10 @@ function ignore(): void {
 export function createTlsProber(deps: { readonly resolver: Resolver; readonly clock: Clock }): Prober {
   const { resolver, clock } = deps;
   // One context for every probe: we verify ourselves, so it needs no trust store, and building
-  // one per connection (Node's default) would load the root bundle each time.
-  const secureContext = createSecureContext({ ca: [], minVersion: 'TLSv1' });
+  // one per connection (Node's default) would load the root bundle each time. Security level 0
+  // and TLS 1.0: an observer must complete the handshake with a weak server to report on it
+  // (weak_key, weak_signature, the old protocol), not fail with handshake_failed.
+  const secureContext = createSecureContext({ ca: [], minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' });
 
   return async (request: ProbeRequest, signal: AbortSignal): Promise<ProbeOutcome> => {
     const phases: PhaseDurations = {};

@@ -125,7 +125,8 @@ describe('verifyChain', () => {
 
   it('reports invalid_ca when a leaf certificate issued another certificate', async () => {
     const underLeaf = await createCertificate({ subjectCn: 'localhost', issuer: pki.valid, dnsNames: ['localhost'] });
-    expect(verify([underLeaf, pki.valid, pki.intermediate], [pki.root]).reasons).toEqual(['invalid_ca']);
+    // The test intermediate has pathLenConstraint 0, so the leaf acting as a CA below it also exceeds it.
+    expect(verify([underLeaf, pki.valid, pki.intermediate], [pki.root]).reasons).toEqual(['invalid_ca', 'path_length_exceeded']);
   });
 
   it('verifies against the system roots plus extra anchors', () => {
