@@ -139,7 +139,8 @@ function readPublicKey(spki: Buffer): PublicKeyInfo {
 }
 
 function readSubtree(subtree: pkijs.GeneralSubtree): NameSubtree {
-  const { type, value } = subtree.base;
+  const { type } = subtree.base;
+  const value: unknown = subtree.base.value;
   if (type === 2 && typeof value === 'string') return { kind: 'dns', name: value.toLowerCase() };
   if (type === 7 && value instanceof asn1js.OctetString) {
     const bytes = Buffer.from(value.valueBlock.valueHexView);
