@@ -34,7 +34,7 @@ export type ReloadResult = { readonly ok: true; readonly targets: number } | { r
 interface ActiveTarget {
   readonly config: TargetConfig;
   readonly trust: TrustStore;
-  /** What makes an old result meaningless for the new config: where we connect, what we check, what we trust. */
+  /** What makes an old result meaningless for the new config: where we connect, what we check, how, and what we trust. */
   readonly identity: string;
 }
 
@@ -134,7 +134,7 @@ export class Daemon {
     const { store, rejected } = this.trustStores.forAnchors(config.caCertificates);
     if (rejected > 0) this.log.warn({ target: config.name, ca_file: config.caFile, rejected }, 'ca_file certificates that could not be parsed are not trusted');
     const anchors = config.caCertificates.map((der) => der.toString('base64')).join(',');
-    return { config, trust: store, identity: JSON.stringify([config.host, config.port, config.serverName, anchors]) };
+    return { config, trust: store, identity: JSON.stringify([config.host, config.port, config.serverName, config.policy, anchors]) };
   }
 
   private apply(config: Config): void {
@@ -170,6 +170,7 @@ export class Daemon {
     return assessProbe({
       target: config.name,
       serverName: config.serverName,
+      policy: config.policy,
       outcome,
       previous,
       trust: active.trust,

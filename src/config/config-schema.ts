@@ -9,7 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { POSITIVE_DURATION_PATTERN } from './duration';
 
 /** What a target gets when neither it nor `defaults:` says otherwise. */
-export const BUILT_IN_DEFAULTS = { interval: '5m', timeout: '10s', port: 443 } as const;
+export const BUILT_IN_DEFAULTS = { interval: '5m', timeout: '10s', port: 443, policy: 'web' } as const;
 
 // Each field builds its own schema object: TypeBox does not share nodes, and each one carries
 // its own description for editor hovers.
@@ -30,11 +30,18 @@ function caFile(description: string) {
   });
 }
 
+function policy(description: string) {
+  return Type.Union([Type.Literal('web'), Type.Literal('rfc5280')], {
+    description: `${description} web: RFC 5280 plus the CA/Browser Forum rules (key sizes, SHA-1, serials); rfc5280: RFC 5280 alone, for private PKIs that predate those rules.`,
+  });
+}
+
 export const DefaultsSchema = Type.Object(
   {
     interval: Type.Optional(duration('How often each target is probed.', BUILT_IN_DEFAULTS.interval)),
     timeout: Type.Optional(duration('Budget for the whole probe: DNS, TCP, TLS and verification. At most the interval.', BUILT_IN_DEFAULTS.timeout)),
     ca_file: Type.Optional(caFile('Trust anchors for every target that sets no ca_file of its own.')),
+    policy: Type.Optional(policy('Verification profile for every target that sets none; default web.')),
   },
   { additionalProperties: false, description: 'Values for every target that does not set them itself.' },
 );
@@ -56,6 +63,7 @@ export const TargetSchema = Type.Object(
     interval: Type.Optional(duration('How often this target is probed; overrides defaults.interval.')),
     timeout: Type.Optional(duration('Budget for the whole probe; overrides defaults.timeout. At most the interval.')),
     ca_file: Type.Optional(caFile('Trust anchors for this target; replaces defaults.ca_file.')),
+    policy: Type.Optional(policy('Verification profile for this target; overrides defaults.policy.')),
   },
   { additionalProperties: false, description: 'One TLS endpoint to probe.' },
 );

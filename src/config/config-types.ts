@@ -3,6 +3,8 @@
  * probers never depend on the YAML library or on TypeBox; loadConfig freezes every object.
  */
 
+import type { VerifyPolicy } from '../pki/path-checks';
+
 export interface TargetConfig {
   /** The `target` label; default `${host}:${port}`, an IPv6 host in brackets: "[::1]:443". */
   readonly name: string;
@@ -17,6 +19,8 @@ export interface TargetConfig {
   readonly caFile?: string;
   /** DER of every certificate in caFile; empty when there is none. Buffers cannot be frozen. */
   readonly caCertificates: readonly Buffer[];
+  /** Verification profile: 'web' (default) or 'rfc5280'. */
+  readonly policy: VerifyPolicy;
   /** 1-based line of the target's entry, so later stages can point people back at the file. */
   readonly line: number;
 }

@@ -9,6 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { CaFileResult } from './ca-file';
 import { BUILT_IN_DEFAULTS, DefaultsSchema, TargetSchema } from './config-schema';
 import type { TargetConfig } from './config-types';
+import type { VerifyPolicy } from '../pki/path-checks';
 import { formatDuration, parseDuration } from './duration';
 import { defaultTargetName, parseHost } from './host';
 import { durationMessage } from './schema-findings';
@@ -38,6 +39,7 @@ interface Inherited {
   readonly interval: Setting<number> | undefined;
   readonly timeout: Setting<number> | undefined;
   readonly ca: CaBundle | undefined;
+  readonly policy: VerifyPolicy;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -82,6 +84,7 @@ export class TargetResolver {
       interval: interval && { value: interval.value, source: interval.source ?? 'from defaults.interval' },
       timeout: timeout && { value: timeout.value, source: timeout.source ?? 'from defaults.timeout' },
       ca: caFile === undefined ? undefined : await this.caBundle(caFile, at('ca_file')),
+      policy: checked(props.policy, given.policy) ?? BUILT_IN_DEFAULTS.policy,
     };
   }
 
@@ -134,6 +137,7 @@ export class TargetResolver {
       timeoutMs: timeout.value,
       ...(ca === undefined ? {} : { caFile: ca.path }),
       caCertificates: ca?.certificates ?? EMPTY,
+      policy: raw.policy ?? inherited.policy,
       line: this.context.lineOf(at()),
     });
   }

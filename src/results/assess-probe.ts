@@ -1,5 +1,6 @@
 import type { Clock } from '../clock';
 import type { ChainAnalyzer } from '../pki/analyze-chain';
+import type { VerifyPolicy } from '../pki/path-checks';
 import type { TrustStore } from '../pki/trust-store';
 import type { ProbeOutcome } from '../probing/prober';
 import type { TargetResult } from './target-result';
@@ -7,6 +8,7 @@ import type { TargetResult } from './target-result';
 export interface AssessInput {
   readonly target: string;
   readonly serverName: string;
+  readonly policy: VerifyPolicy;
   readonly outcome: ProbeOutcome;
   readonly previous: TargetResult | undefined;
   readonly trust: TrustStore;
@@ -29,7 +31,7 @@ export function assessProbe(input: AssessInput): TargetResult {
     };
   }
   const started = clock.monotonic();
-  const chain = input.analyzer.analyze({ chain: outcome.chain, trust: input.trust, serverName: input.serverName, at: clock.now() });
+  const chain = input.analyzer.analyze({ chain: outcome.chain, trust: input.trust, serverName: input.serverName, policy: input.policy, at: clock.now() });
   return {
     target: input.target,
     finishedAt: clock.now(),

@@ -41,7 +41,7 @@ async function errorOf(text: string, files: Record<string, string> = {}): Promis
   throw new Error('expected a ConfigError');
 }
 
-const ALLOWED_TARGET_KEYS = 'host, port, server_name, name, interval, timeout, ca_file';
+const ALLOWED_TARGET_KEYS = 'host, port, server_name, name, interval, timeout, ca_file, policy';
 const EXAMPLES = '(examples: 500ms, 10s, 5m, 1h, 1d)';
 const MAPPING = `a mapping with keys ${ALLOWED_TARGET_KEYS}`;
 const BARE_HOST = 'is not a bare DNS name or IP address: drop the scheme and path, and put the port in port:';
@@ -90,7 +90,7 @@ describe('loadConfig rejecting broken files', () => {
       `${FILE}:1:1: target: unknown key "target" (allowed: defaults, targets)`,
     ]],
     ['points at the unknown key when a defaults key is misspelt', yaml('defaults:', '  interval: 1m', '  timout: 5s'), [
-      `${FILE}:3:3: defaults.timout: unknown key "timout" (allowed: interval, timeout, ca_file)`,
+      `${FILE}:3:3: defaults.timout: unknown key "timout" (allowed: interval, timeout, ca_file, policy)`,
     ]],
     ['points at the unknown key when a target key is misspelt', yaml('targets:', '  - host: a', '    prot: 443'), [
       `${FILE}:3:5: targets[0].prot: unknown key "prot" (allowed: ${ALLOWED_TARGET_KEYS})`,
@@ -99,7 +99,7 @@ describe('loadConfig rejecting broken files', () => {
       `${FILE}:2:3: targets: expected a list, got a mapping`,
     ]],
     ['rejects defaults when it is a scalar', yaml('defaults: 5m'), [
-      `${FILE}:1:11: defaults: expected a mapping with keys interval, timeout, ca_file, got "5m"`,
+      `${FILE}:1:11: defaults: expected a mapping with keys interval, timeout, ca_file, policy, got "5m"`,
     ]],
     ['rejects a target when it is a bare string', yaml('targets:', '  - example.com'), [
       `${FILE}:2:5: targets[0]: expected ${MAPPING}, got "example.com"`,
@@ -245,7 +245,7 @@ describe('loadConfig rejecting broken files', () => {
       `${FILE}:6:5: targets[2]: missing required key "host"`,
       `${FILE}:6:11: targets[2].port: expected an integer from 1 to 65535, got 70000`,
       `${FILE}:8:13: defaults.interval: invalid duration 5 ${EXAMPLES}`,
-      `${FILE}:9:3: defaults.extra: unknown key "extra" (allowed: interval, timeout, ca_file)`,
+      `${FILE}:9:3: defaults.extra: unknown key "extra" (allowed: interval, timeout, ca_file, policy)`,
     ]],
   ])('%s', async (_title, text, expected) => {
     const error = await errorOf(text);
@@ -302,11 +302,22 @@ describe('loadConfig accepting good files', () => {
           intervalMs: 300_000,
           timeoutMs: 10_000,
           caCertificates: [],
+          policy: 'web',
           line: 2,
         },
       ],
     });
     expect(config.targets[0]).not.toHaveProperty('caFile');
+  });
+
+  it('takes the verification policy from defaults and lets a target override it', async () => {
+    const config = await load(yaml('defaults:', '  policy: rfc5280', 'targets:', '  - host: a.example', '  - host: b.example', '    policy: web'));
+    expect(config.targets.map((t) => t.policy)).toEqual(['rfc5280', 'web']);
+  });
+
+  it('rejects a policy that is not web or rfc5280, naming both', async () => {
+    const error = await errorOf(yaml('targets:', '  - host: a.example', '    policy: strict'));
+    expect(error.message).toBe(`${FILE}:3:13: targets[0].policy: expected one of "web", "rfc5280", got "strict"`);
   });
 
   it('applies defaults and lets targets override them when both are given', async () => {

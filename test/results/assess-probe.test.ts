@@ -30,7 +30,7 @@ const ok = (chain: Buffer[]): ProbeOutcome => ({
 const refused: ProbeOutcome = { ok: false, reason: 'connection_refused', error: 'connect: ECONNREFUSED', address: '127.0.0.1', phases: { dns: 0 } };
 
 function assess(outcome: ProbeOutcome, previous: TargetResult | undefined, now = pki.now.getTime()): TargetResult {
-  return assessProbe({ target: 't', serverName: 'localhost', outcome, previous, trust, analyzer, clock: fixedClock(now) });
+  return assessProbe({ target: 't', serverName: 'localhost', policy: 'web', outcome, previous, trust, analyzer, clock: fixedClock(now) });
 }
 
 describe('assessProbe', () => {

@@ -46,7 +46,7 @@ describe('the status page', () => {
   it('escapes names so a hostile target or certificate field cannot inject markup', () => {
     const target: TargetConfig = {
       name: '<script>alert(1)</script>', host: 'example.test', port: 443, serverName: '"x" & y',
-      intervalMs: 60_000, timeoutMs: 1000, caCertificates: [], line: 1,
+      intervalMs: 60_000, timeoutMs: 1000, caCertificates: [], policy: 'web', line: 1,
     };
     const html = renderStatusPage([target], () => undefined, systemClock);
     expect(html).not.toMatch(/<script>/);
