@@ -5,6 +5,7 @@ import { ConfigError } from './config/config-error';
 import { loadConfig } from './config/load-config';
 import { systemClock } from './clock';
 import { Daemon } from './daemon';
+import { runVerify } from './cli/verify-command';
 import { VERSION } from './version';
 import { buildApp } from './web/app';
 
@@ -54,6 +55,10 @@ async function runDaemon(flags: DaemonFlags): Promise<void> {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === 'verify') {
+    process.exitCode = await runVerify(argv.slice(1));
+    return;
+  }
   let flags: DaemonFlags;
   try {
     flags = parseDaemonFlags(argv);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { select, parseMetrics } from '../support/metrics-text';
 import { waitFor } from '../support/daemon-harness';
+import { buildTestPki, chainPem } from '../support/scenarios';
 
 /** The built daemon, as `npm start` and the Dockerfile run it (npm test builds it first). */
 const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
@@ -48,6 +49,19 @@ describe('the certexp process', () => {
     const result = runOnce(['--config.check', `--config.file=${configFile}`]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`^${configFile}:2:13: defaults\\.interval: `));
+  });
+
+  it('runs certexp verify on files and exits 0 when the chain verifies, 1 when it does not', async () => {
+    const pki = await buildTestPki();
+    await writeFile(join(dir, 'chain.pem'), chainPem(pki.valid, pki.intermediate));
+    await writeFile(join(dir, 'root.pem'), pki.root.pem);
+    const common = [join(dir, 'chain.pem'), '--ca-file', join(dir, 'root.pem'), '--no-system-roots'];
+    const ok = runOnce(['verify', ...common, '--name', 'localhost']);
+    expect(ok.stdout).toMatch(/^OK: the chain verifies/m);
+    expect(ok.status).toBe(0);
+    const mismatch = runOnce(['verify', ...common, '--name', 'example.org', '--json']);
+    expect((JSON.parse(mismatch.stdout) as { reasons: string[] }).reasons).toEqual(['hostname_mismatch']);
+    expect(mismatch.status).toBe(1);
   });
 
   it('exits 2 with the usage on an unknown flag', () => {
