@@ -1,4 +1,4 @@
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type TLSSocket } from 'node:tls';
 import type { Clock } from '../clock';
 import { referenceIdentity } from '../pki/server-name';
@@ -42,6 +42,8 @@ function phase<T>(
 }
 
 async function resolveAddress(resolver: Resolver, host: string, signal: AbortSignal): Promise<string> {
+  // An IP literal needs no lookup, whatever resolver is injected.
+  if (isIP(host) !== 0) return host;
   // getaddrinfo cannot be cancelled; the race bounds our wait, not the lookup thread.
   const addresses = await new Promise<readonly string[]>((resolve, reject) => {
     const onAbort = (): void => { reject(classifyError('dns', signal.reason, true)); };
