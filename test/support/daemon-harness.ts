@@ -62,6 +62,9 @@ export async function startHarness(configText: string, files: Record<string, str
       await daemon.stop(2000);
       await app.close();
       await rm(dir, { recursive: true, force: true });
+      // An exception escaping a probe is a bug even when the schedule survives it.
+      const crashes = logs.filter((line) => line.msg === 'probe crashed');
+      if (crashes.length > 0) throw new Error(`probes crashed: ${JSON.stringify(crashes)}`);
     },
   };
 }
