@@ -1,5 +1,6 @@
 import type { ChainAnalysis } from '../pki/analyze-chain';
 import type { ParsedCertificate } from '../pki/certificate';
+import { signatureAlgorithmName } from '../pki/signature';
 import { VERIFY_FAILURE_REASONS, type VerifyFailureReason } from '../pki/verify-reasons';
 
 const DAY_MS = 86_400_000;
@@ -15,6 +16,9 @@ export interface ReportedCertificate {
   readonly fingerprintSha256: string;
   readonly keyType: string;
   readonly keyBits: number | null;
+  readonly signatureAlgorithm: string;
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
   readonly anchor: boolean;
 }
 
@@ -29,6 +33,8 @@ export interface ChainReport {
   readonly trusted: boolean;
   /** The path verification built, leaf first. */
   readonly path: readonly ReportedCertificate[];
+  /** Earliest notAfter on the path, as days from `at`; null when no path was built. */
+  readonly daysLeft: number | null;
   /** Presented certificates the path did not use (extras, unused cross-signs), and unparsable ones. */
   readonly unused: readonly { readonly depth: number; readonly subject: string | null; readonly fingerprintSha256: string; readonly error: string | null }[];
 }
@@ -45,6 +51,9 @@ function describe(cert: ParsedCertificate, depth: number, at: number, anchor: bo
     fingerprintSha256: cert.fingerprintSha256,
     keyType: cert.publicKey.type,
     keyBits: cert.publicKey.bits ?? null,
+    signatureAlgorithm: signatureAlgorithmName(cert.signatureAlgorithm),
+    dnsNames: cert.dnsNames,
+    ipAddresses: cert.ipAddresses,
     anchor,
   };
 }
@@ -59,6 +68,7 @@ export function buildChainReport(analysis: ChainAnalysis, at: number, name: stri
     name: name ?? null,
     policy,
     trusted: analysis.trusted,
+    daysLeft: analysis.earliestNotAfter === undefined ? null : Math.round(((analysis.earliestNotAfter - at) / DAY_MS) * 100) / 100,
     path: analysis.path.map((cert, depth) => describe(cert, depth, at, analysis.trusted && depth === analysis.path.length - 1)),
     unused: analysis.presented
       .filter((p) => !onPath.has(p.fingerprintSha256))
@@ -75,7 +85,9 @@ export function renderChainReport(report: ChainReport): string {
     lines.push(`  [${cert.depth}] ${cert.subject}${cert.anchor ? '  (trust anchor)' : ''}`);
     lines.push(`      issuer      ${cert.issuer}`);
     lines.push(`      valid       ${cert.notBefore} to ${cert.notAfter} (${cert.daysLeft} days left)`);
-    lines.push(`      key         ${cert.keyType}${cert.keyBits === null ? '' : ` ${cert.keyBits} bits`}`);
+    const names = [...cert.dnsNames, ...cert.ipAddresses];
+    if (cert.depth === 0) lines.push(`      names       ${names.length === 0 ? '(no subjectAltName)' : names.join(', ')}`);
+    lines.push(`      key         ${cert.keyType}${cert.keyBits === null ? '' : ` ${cert.keyBits} bits`}, signed ${cert.signatureAlgorithm}`);
     lines.push(`      serial      ${cert.serial}`);
     lines.push(`      sha256      ${cert.fingerprintSha256}`);
   }

@@ -44,6 +44,19 @@ function pssOptions(algorithm: SignatureAlgorithm): { hash: string; saltLength: 
   return hash === undefined ? undefined : { hash, saltLength: params.saltLength };
 }
 
+/** A readable name for the algorithm, in OpenSSL's spelling where it has one; the OID otherwise. */
+export function signatureAlgorithmName(algorithm: SignatureAlgorithm): string {
+  const scheme = SCHEMES[algorithm.oid];
+  if (scheme === undefined) return algorithm.oid;
+  switch (scheme.kind) {
+    case 'pkcs1': return `${scheme.hash}WithRSAEncryption`;
+    case 'ecdsa': return `ecdsa-with-${scheme.hash.toUpperCase()}`;
+    case 'dsa': return `dsa-with-${scheme.hash.toUpperCase()}`;
+    case 'pss': return `rsassaPss-${pssOptions(algorithm)?.hash ?? 'unknown'}`;
+    case 'eddsa': return algorithm.oid === '1.3.101.112' ? 'Ed25519' : 'Ed448';
+  }
+}
+
 /** The digest a signature algorithm uses ('sha256', 'sha1', ...), undefined for EdDSA or an unknown algorithm. */
 export function signatureDigest(algorithm: SignatureAlgorithm): string | undefined {
   const scheme = SCHEMES[algorithm.oid];
