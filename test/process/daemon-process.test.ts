@@ -1,23 +1,14 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { select, parseMetrics } from '../support/metrics-text';
 import { waitFor } from '../support/daemon-harness';
+import { freePort } from '../support/ports';
 import { buildTestPki, chainPem } from '../support/scenarios';
 
 /** The built daemon, as `npm start` and the Dockerfile run it (npm test builds it first). */
 const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 function runOnce(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 20_000 });
