@@ -59,12 +59,18 @@ targets:
     await Promise.all(servers.map((s) => s.close()));
   });
 
-  const names = (): Promise<string[]> => page.$$eval('tr.target:not([hidden]) td:first-child', (cells) => cells.map((c) => c.childNodes[0]?.textContent ?? ''));
+  /** An attribute of every visible target row, in page order. */
+  async function rowAttribute(name: string): Promise<string[]> {
+    const rows = page.locator('tr.target:not([hidden])');
+    const values: string[] = [];
+    for (let i = 0; i < await rows.count(); i++) values.push(await rows.nth(i).getAttribute(name) ?? '');
+    return values;
+  }
+  const names = (): Promise<string[]> => rowAttribute('data-name');
 
   it('lists every target with its verdict and a colour band for days left', async () => {
     expect(await names()).toEqual(['shop', 'api', 'legacy', '<b>evil</b>', 'down']);
-    const bands = await page.$$eval('tr.target', (rows) => rows.map((r) => r.className.replace('target ', '')));
-    expect(bands).toEqual(['band-good', 'band-warn', 'band-bad', 'band-good', 'band-bad']);
+    expect(await rowAttribute('class')).toEqual(['target band-good', 'target band-warn', 'target band-bad', 'target band-good', 'target band-bad']);
     expect(await page.textContent('tr.target[data-name="legacy"] td:nth-child(3)')).toBe('not verified: expired');
     expect(await page.textContent('tr.target[data-name="down"] td:nth-child(3)')).toBe('probe failed: connection_refused');
   });
