@@ -15,6 +15,20 @@ export function errorCode(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Every CERTIFICATE block in PEM text, each checked to be X.509; `source` names the text in messages. */
+export function parseCertificates(text: string, source: string): CaFileResult {
+  const certificates = pemToDer(text);
+  if (certificates.length === 0) return { error: `${source} contains no PEM CERTIFICATE block` };
+  for (const [index, der] of certificates.entries()) {
+    try {
+      new X509Certificate(der);
+    } catch {
+      return { error: `${source}: CERTIFICATE block ${index + 1} is not a valid X.509 certificate` };
+    }
+  }
+  return { certificates: Object.freeze(certificates) };
+}
+
 async function load(path: string, readFile: ReadFile): Promise<CaFileResult> {
   let text: string;
   try {
@@ -22,16 +36,7 @@ async function load(path: string, readFile: ReadFile): Promise<CaFileResult> {
   } catch (error) {
     return { error: `cannot read "${path}": ${errorCode(error)}` };
   }
-  const certificates = pemToDer(text);
-  if (certificates.length === 0) return { error: `"${path}" contains no PEM CERTIFICATE block` };
-  for (const [index, der] of certificates.entries()) {
-    try {
-      new X509Certificate(der);
-    } catch {
-      return { error: `"${path}": CERTIFICATE block ${index + 1} is not a valid X.509 certificate` };
-    }
-  }
-  return { certificates: Object.freeze(certificates) };
+  return parseCertificates(text, `"${path}"`);
 }
 
 /** A reader that remembers every path it was asked for; make one per load so edits are seen on reload. */

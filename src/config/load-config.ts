@@ -5,24 +5,14 @@
  */
 import { readFile as fsReadFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { LineCounter, parseDocument, visit, type Document } from 'yaml';
-import { cachedCaFileReader, errorCode, type ReadFile } from './ca-file';
-import { ConfigError, type ConfigIssue } from './config-error';
+import { cachedCaFileReader, type ReadFile } from './ca-file';
 import { ConfigSchema } from './config-schema';
 import type { Config, TargetConfig } from './config-types';
 import { TargetResolver } from './resolve-targets';
 import { schemaFindings } from './schema-findings';
-import { YamlLocator } from './yaml-locator';
+import { fail, readYamlFile } from './yaml-file';
 
 const defaultReader: ReadFile = (path) => fsReadFile(path, 'utf8');
-
-function byPosition(a: ConfigIssue, b: ConfigIssue): number {
-  return a.line - b.line || a.column - b.column;
-}
-
-function fail(issues: ConfigIssue[]): never {
-  throw new ConfigError(issues.sort(byPosition));
-}
 
 function present(key: string, value: unknown): Record<string, unknown> {
   return value === null || value === undefined ? {} : { [key]: value };
@@ -32,23 +22,7 @@ function present(key: string, value: unknown): Record<string, unknown> {
  * The plain data TypeBox validates. A `defaults:` or `targets:` left with nothing under it
  * (everything commented out) counts as absent, as Go's YAML decoding in Prometheus treats it.
  */
-function toData(doc: Document, locator: YamlLocator): unknown {
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    // toJS throws for an alias to an anchor defined later (or never) and for alias bombs;
-    // point at the first alias that does not resolve, if that is the cause.
-    let offset = 0;
-    visit(doc, {
-      Alias(_key, node) {
-        if (node.resolve(doc) !== undefined) return undefined;
-        offset = node.range?.[0] ?? 0;
-        return visit.BREAK;
-      },
-    });
-    fail([locator.issueAt(offset, '(root)', error instanceof Error ? error.message : String(error))]);
-  }
+function toData(data: unknown): unknown {
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) return data;
   const { defaults, targets, ...rest } = data as Record<string, unknown>;
@@ -56,21 +30,9 @@ function toData(doc: Document, locator: YamlLocator): unknown {
 }
 
 export async function loadConfig(file: string, readFile: ReadFile = defaultReader): Promise<Config> {
-  let text: string;
-  try {
-    text = await readFile(file);
-  } catch (error) {
-    fail([{ file, line: 1, column: 1, key: '(root)', message: `cannot read config file: ${errorCode(error)}` }]);
-  }
-
-  const lineCounter = new LineCounter();
-  // merge: Go's YAML decoder honours `<<: *anchor`, and Prometheus configs use it.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
-  const locator = new YamlLocator(file, doc, lineCounter);
-  // After a syntax error the tree is a guess; checking it would only add noise.
-  if (doc.errors.length > 0) fail(doc.errors.map((error) => locator.issueAt(error.pos[0], '(root)', error.message)));
-
-  const data = toData(doc, locator);
+  const parsed = await readYamlFile(file, readFile, 'config file');
+  const { locator } = parsed;
+  const data = toData(parsed.data);
   const findings = schemaFindings(ConfigSchema, data);
 
   const resolver = new TargetResolver({

@@ -34,7 +34,9 @@ function expectation(schema: TSchema): string {
     return minimum !== undefined && maximum !== undefined ? `an integer from ${minimum} to ${maximum}` : 'an integer';
   }
   if (KindGuard.IsString(schema)) return schema.minLength === 1 ? 'a non-empty string' : 'a string';
+  if (KindGuard.IsBoolean(schema)) return 'true or false';
   if (KindGuard.IsArray(schema)) return 'a list';
+  if (KindGuard.IsRecord(schema)) return 'a mapping';
   if (KindGuard.IsObject(schema)) return `a mapping with keys ${Object.keys(schema.properties).join(', ')}`;
   if (KindGuard.IsUnion(schema) && schema.anyOf.every((s) => KindGuard.IsLiteral(s))) {
     return `one of ${schema.anyOf.map((s) => JSON.stringify(KindGuard.IsLiteral(s) ? s.const : null)).join(', ')}`;
