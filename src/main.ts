@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { parseDaemonFlags, USAGE, UsageError, type DaemonFlags } from './cli/daemon-flags';
 import { ConfigError } from './config/config-error';
 import { loadConfig } from './config/load-config';
@@ -8,14 +8,16 @@ import { Daemon } from './daemon';
 import { runVerify } from './cli/verify-command';
 import { VERSION } from './version';
 import { buildApp } from './web/app';
+import { LOG_REDACTION } from './web/log-redaction';
+import { describeWebConfig, loadWebConfig, type WebConfig } from './web/web-config';
 
 /** How long SIGTERM waits for probes in flight before exiting anyway. */
 const DRAIN_DEADLINE_MS = 10_000;
 
-async function checkConfig(file: string): Promise<number> {
+/** One file for --config.check: its OK line to stdout, or what is wrong to stderr; 0 or 1. */
+async function check(describe: () => Promise<string>): Promise<number> {
   try {
-    const config = await loadConfig(file);
-    process.stdout.write(`${file}: OK, ${config.targets.length} targets\n`);
+    process.stdout.write(`${await describe()}\n`);
     return 0;
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
@@ -23,21 +25,42 @@ async function checkConfig(file: string): Promise<number> {
   }
 }
 
+async function checkConfig(file: string, webFile: string | undefined): Promise<number> {
+  const config = await check(async () => `${file}: OK, ${(await loadConfig(file)).targets.length} targets`);
+  const web = webFile === undefined ? 0 : await check(async () => `${webFile}: OK, ${describeWebConfig(await loadWebConfig(webFile))}`);
+  return Math.max(config, web);
+}
+
+/** A broken file at start: its issues to the log and, for the person starting certexp, to stderr. */
+function refuseToStart(logger: Logger, file: string, error: ConfigError, what: string): void {
+  logger.fatal({ file, issues: error.issues }, `${what} is invalid`);
+  process.stderr.write(`${error.message}\n`);
+  process.exitCode = 1;
+}
+
 async function runDaemon(flags: DaemonFlags): Promise<void> {
-  const logger = pino({ level: flags.logLevel, timestamp: pino.stdTimeFunctions.isoTime });
+  const logger = pino({ level: flags.logLevel, timestamp: pino.stdTimeFunctions.isoTime, redact: LOG_REDACTION });
+  let web: WebConfig | undefined;
+  if (flags.webConfigFile !== undefined) {
+    try {
+      web = await loadWebConfig(flags.webConfigFile);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      refuseToStart(logger, flags.webConfigFile, error, 'web config');
+      return;
+    }
+  }
   const daemon = new Daemon({ configFile: flags.configFile, logger, concurrency: flags.concurrency });
   try {
     await daemon.start();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    logger.fatal({ file: flags.configFile, issues: error.issues }, 'config is invalid');
-    process.stderr.write(`${error.message}\n`);
-    process.exitCode = 1;
+    refuseToStart(logger, flags.configFile, error, 'config');
     return;
   }
-  const app = buildApp({ daemon, clock: systemClock, logger });
+  const app = buildApp({ daemon, clock: systemClock, logger, ...(web === undefined ? {} : { web }) });
   await app.listen({ host: flags.listen.host, port: flags.listen.port });
-  logger.info({ version: VERSION, address: flags.listen, config: flags.configFile }, 'certexp started');
+  logger.info({ version: VERSION, address: flags.listen, config: flags.configFile, web: web && describeWebConfig(web) }, 'certexp started');
 
   process.on('SIGHUP', () => { void daemon.reload(); });
   let stopping = false;
@@ -77,7 +100,7 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   if (flags.configCheck) {
-    process.exitCode = await checkConfig(flags.configFile);
+    process.exitCode = await checkConfig(flags.configFile, flags.webConfigFile);
     return;
   }
   await runDaemon(flags);

@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 
 export interface DaemonFlags {
   readonly configFile: string;
+  /** exporter-toolkit web config (TLS, basic auth); undefined: plain HTTP, no auth. */
+  readonly webConfigFile: string | undefined;
   readonly listen: { readonly host: string; readonly port: number };
   readonly logLevel: string;
   readonly configCheck: boolean;
@@ -19,6 +21,7 @@ export const USAGE = `Usage: certexp [flags]
 
   --config.file=PATH           config file (default config/certexp.yml)
   --web.listen-address=ADDR    address to serve HTTP on (default :${DEFAULT_PORT})
+  --web.config.file=PATH       TLS and basic auth for that address, exporter-toolkit format (default none)
   --log.level=LEVEL            ${LOG_LEVELS.join(', ')} (default info)
   --probe.concurrency=N        probes in flight at once across all targets (default 256)
   --config.check               validate the config file, print what is wrong, exit 0 or 1
@@ -51,6 +54,7 @@ export function parseDaemonFlags(argv: readonly string[]): DaemonFlags {
       options: {
         'config.file': { type: 'string', default: 'config/certexp.yml' },
         'web.listen-address': { type: 'string', default: `:${DEFAULT_PORT}` },
+        'web.config.file': { type: 'string' },
         'log.level': { type: 'string', default: 'info' },
         'probe.concurrency': { type: 'string', default: '256' },
         'config.check': { type: 'boolean', default: false },
@@ -69,6 +73,8 @@ export function parseDaemonFlags(argv: readonly string[]): DaemonFlags {
   }
   return {
     configFile: values['config.file'],
+    // As in exporter-toolkit, an empty path means no web config.
+    webConfigFile: values['web.config.file'] === '' ? undefined : values['web.config.file'],
     listen: parseListenAddress(values['web.listen-address']),
     logLevel,
     configCheck: values['config.check'],

@@ -2,12 +2,17 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Clock } from '../clock';
 import type { Daemon } from '../daemon';
 import { renderProbeResult } from '../metrics/exporter-metrics';
+import { httpsOptions } from './https-options';
 import { renderStatusPage } from './status-page';
+import type { WebConfig } from './web-config';
+import { applyWebSecurity } from './web-security';
 
 export interface AppDeps {
   readonly daemon: Pick<Daemon, 'ready' | 'reload' | 'probeNow' | 'findTarget' | 'metrics' | 'store' | 'configuredTargets'>;
   readonly clock: Clock;
   readonly logger: FastifyBaseLogger;
+  /** From --web.config.file: TLS, basic auth, headers, rate limit. Absent: plain HTTP, open. */
+  readonly web?: WebConfig;
 }
 
 /** Query strings longer than this are not a target name: refuse them before doing any work. */
@@ -22,7 +27,10 @@ interface ProbeQuery {
 export function buildApp(deps: AppDeps): FastifyInstance {
   const { daemon, clock } = deps;
   // Scrapes every few seconds would drown the state-change lines that logs are for.
-  const app = Fastify({ loggerInstance: deps.logger, logController: new LogController({ disableRequestLogging: true }) });
+  const options = { loggerInstance: deps.logger, logController: new LogController({ disableRequestLogging: true }) };
+  const tls = deps.web?.tls;
+  const app: FastifyInstance = tls === undefined ? Fastify(options) : Fastify({ ...options, https: httpsOptions(tls) });
+  if (deps.web !== undefined) applyWebSecurity(app, deps.web, clock);
 
   app.get('/metrics', async (request, reply) => {
     const rendered = await daemon.metrics.render(request.headers.accept);

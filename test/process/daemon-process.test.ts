@@ -1,19 +1,12 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { select, parseMetrics } from '../support/metrics-text';
 import { waitFor } from '../support/daemon-harness';
 import { freePort } from '../support/ports';
+import { MAIN, runOnce } from '../support/process';
 import { buildTestPki, chainPem } from '../support/scenarios';
-
-/** The built daemon, as `npm start` and the Dockerfile run it (npm test builds it first). */
-const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
-
-function runOnce(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 20_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe('the certexp process', () => {
   let dir: string;
