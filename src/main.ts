@@ -5,6 +5,7 @@ import { ConfigError } from './config/config-error';
 import { loadConfig } from './config/load-config';
 import { systemClock } from './clock';
 import { Daemon } from './daemon';
+import { runCheck } from './cli/check-command';
 import { runVerify } from './cli/verify-command';
 import { VERSION } from './version';
 import { buildApp } from './web/app';
@@ -58,8 +59,24 @@ async function runDaemon(flags: DaemonFlags): Promise<void> {
     refuseToStart(logger, flags.configFile, error, 'config');
     return;
   }
+  // A bug must not leave a half-working exporter behind: log it and exit, and let the
+  // supervisor (systemd, Kubernetes) restart a clean process.
+  const die = (kind: string) => (error: unknown): void => {
+    logger.fatal({ err: error }, `${kind}: this is a bug in certexp; exiting`);
+    logger.flush();
+    process.exit(70);
+  };
+  process.on('unhandledRejection', die('unhandled promise rejection'));
+  process.on('uncaughtException', die('uncaught exception'));
   const app = buildApp({ daemon, clock: systemClock, logger, ...(web === undefined ? {} : { web }) });
-  await app.listen({ host: flags.listen.host, port: flags.listen.port });
+  try {
+    await app.listen({ host: flags.listen.host, port: flags.listen.port });
+  } catch (error) {
+    // ":PORT" means every address; where the kernel has no IPv6, that is every IPv4 address.
+    const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+    if (flags.listen.host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw error;
+    await app.listen({ host: '0.0.0.0', port: flags.listen.port });
+  }
   logger.info({ version: VERSION, address: flags.listen, config: flags.configFile, web: web && describeWebConfig(web) }, 'certexp started');
 
   process.on('SIGHUP', () => { void daemon.reload(); });
@@ -80,6 +97,10 @@ async function runDaemon(flags: DaemonFlags): Promise<void> {
 async function main(argv: readonly string[]): Promise<void> {
   if (argv[0] === 'verify') {
     process.exitCode = await runVerify(argv.slice(1));
+    return;
+  }
+  if (argv[0] === 'check') {
+    process.exitCode = await runCheck(argv.slice(1));
     return;
   }
   let flags: DaemonFlags;

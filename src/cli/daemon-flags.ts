@@ -17,6 +17,7 @@ export const DEFAULT_PORT = 9745;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 export const USAGE = `Usage: certexp [flags]
+       certexp check HOST[:PORT] [--server-name NAME] [--ca-file FILE] [--json] ...
        certexp verify LEAF.pem [--chain FILE] [--ca-file FILE] [--name NAME] [--at TIME] [--json] ...
 
   --config.file=PATH           config file (default config/certexp.yml)

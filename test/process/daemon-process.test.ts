@@ -48,6 +48,12 @@ describe('the certexp process', () => {
     expect(mismatch.status).toBe(1);
   });
 
+  it('runs certexp check and exits 2 (CRITICAL) with the reason when nothing listens', () => {
+    const result = runOnce(['check', '127.0.0.1:1']);
+    expect(result.stdout).toMatch(/^CERTEXP CRITICAL - 127\.0\.0\.1:1: connection_refused$/m);
+    expect(result.status).toBe(2);
+  });
+
   it('exits 2 with the usage on an unknown flag', () => {
     const result = runOnce(['--no-such-flag']);
     expect(result.status).toBe(2);
@@ -78,7 +84,7 @@ describe('the certexp process', () => {
       expect((await fetch(`${base}/-/healthy`)).status).toBe(200);
       const page = await fetch(`${base}/`);
       expect(page.headers.get('content-type')).toMatch(/^text\/html/);
-      expect(await page.text()).toMatch(/<td>first<\/td>/);
+      expect(await page.text()).toMatch(/<tr class="target [^"]*" id="row-0" data-name="first"/);
     });
 
     it('reloads on SIGHUP, and keeps the last good config when the new one is broken', async () => {

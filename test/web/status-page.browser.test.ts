@@ -77,7 +77,11 @@ targets:
 
   it('sorts by days left when the header is clicked, and reverses on a second click', async () => {
     await page.click('th[data-key="days"]');
-    expect(await names()).toEqual(['legacy', 'api', 'shop', '<b>evil</b>', 'down']);
+    // shop and evil both have 90 days left, a few milliseconds apart: their order is not the point.
+    const ascending = await names();
+    expect(ascending.slice(0, 2)).toEqual(['legacy', 'api']);
+    expect(ascending.slice(2, 4).sort()).toEqual(['<b>evil</b>', 'shop']);
+    expect(ascending[4]).toBe('down');
     await page.click('th[data-key="days"]');
     expect((await names())[0]).toBe('down');
   });
