@@ -1,6 +1,7 @@
 import type { ParsedCertificate } from './certificate';
 import type { VerifyPolicy } from './path-checks';
 import type { CertificateCache } from './certificate-cache';
+import type { ChainExpectations } from './expectations';
 import type { SignatureVerifier } from './signature';
 import type { TrustStore } from './trust-store';
 import { verifyChain } from './verify-chain';
@@ -34,6 +35,8 @@ export interface AnalyzeInput {
   readonly at: number;
   readonly policy?: VerifyPolicy;
   readonly maxDepth?: number;
+  /** Pins, allowed issuers, maximum lifetime: reported as pin_mismatch, issuer_not_allowed, validity_too_long. */
+  readonly expectations?: ChainExpectations;
 }
 
 /** DER chain in, verdict out: parsing, path building and verification, with no I/O. */

@@ -1,4 +1,5 @@
 import { hasKeyUsage, KEY_USAGE, type NameConstraints, type NameSubtree, type ParsedCertificate } from './certificate';
+import type { ChainExpectations } from './expectations';
 import { ipToBytes } from './ip-address';
 import { signatureDigest, type SignatureVerifier } from './signature';
 import type { VerifyFailureReason } from './verify-reasons';
@@ -13,10 +14,12 @@ export interface PathContext {
   readonly at: number;
   readonly policy: VerifyPolicy;
   readonly signatures: SignatureVerifier;
+  /** What the operator expects of this target's chain beyond the rules: pins, issuers, lifetime. */
+  readonly expectations?: ChainExpectations;
 }
 
-type Report = (reason: VerifyFailureReason) => void;
-type PathCheck = (ctx: PathContext, report: Report) => void;
+export type Report = (reason: VerifyFailureReason) => void;
+export type PathCheck = (ctx: PathContext, report: Report) => void;
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 /** Extensions whose meaning we enforce or that carry no constraint we could get wrong; OpenSSL's list. */

@@ -1,4 +1,5 @@
 import type { ParsedCertificate } from './certificate';
+import { EXPECTATION_CHECKS, type ChainExpectations } from './expectations';
 import { PATH_CHECKS, type VerifyPolicy } from './path-checks';
 import { certificateMatchesName } from './server-name';
 import type { SignatureVerifier } from './signature';
@@ -17,6 +18,8 @@ export interface VerifyInput {
   readonly policy?: VerifyPolicy;
   /** Certificates above the leaf a path may have; deeper paths end in chain_too_long. */
   readonly maxDepth?: number;
+  /** The operator's pins, allowed issuers and maximum lifetime; each path is held to them. */
+  readonly expectations?: ChainExpectations;
 }
 
 export interface VerifyResult {
@@ -41,6 +44,8 @@ interface Candidate {
 const DEFAULT_MAX_DEPTH = 10;
 /** Cross-signed meshes can multiply paths; past this many, the best one found so far stands. */
 const MAX_PATHS = 32;
+/** The rules, then the operator's expectations: both score a path, so the one chosen meets both if any does. */
+const CHECKS = [...PATH_CHECKS, ...EXPECTATION_CHECKS];
 
 function isSelfIssued(cert: ParsedCertificate): boolean {
   return cert.subject.key === cert.issuer.key;
@@ -75,8 +80,11 @@ function endReasons(end: PathEnd, length: number): VerifyFailureReason[] {
 
 function evaluate(input: VerifyInput, path: readonly ParsedCertificate[], end: PathEnd): Candidate {
   const reasons = new Set<VerifyFailureReason>(endReasons(end, path.length));
-  const context = { path, trusted: end === 'anchor', at: input.at, policy: input.policy ?? 'web', signatures: input.signatures };
-  for (const check of PATH_CHECKS) check(context, (reason) => reasons.add(reason));
+  const context = {
+    path, trusted: end === 'anchor', at: input.at, policy: input.policy ?? 'web', signatures: input.signatures,
+    ...(input.expectations === undefined ? {} : { expectations: input.expectations }),
+  };
+  for (const check of CHECKS) check(context, (reason) => reasons.add(reason));
   return { path, reasons, trusted: end === 'anchor' };
 }
 

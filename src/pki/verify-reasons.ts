@@ -21,6 +21,9 @@ export const VERIFY_FAILURE_REASONS = {
   invalid_serial: 'a serial number is zero, negative, or longer than 20 bytes: reissue the certificate',
   chain_too_long: 'no path to a trust anchor within the depth limit: serve a shorter chain',
   malformed_certificate: 'a certificate could not be parsed as X.509 DER: reissue it or fix its encoding',
+  pin_mismatch: 'the leaf matches none of expected_fingerprints: if the certificate or key was replaced on purpose, update the pins; if not, find out who serves it',
+  issuer_not_allowed: 'no CA on the chain is in allowed_issuers: the certificate came from a CA you did not expect; reissue from an allowed CA or update allowed_issuers',
+  validity_too_long: 'the leaf is valid for longer than max_validity (398 days for the Web PKI): reissue it with a shorter lifetime',
 } as const;
 
 export type VerifyFailureReason = keyof typeof VERIFY_FAILURE_REASONS;

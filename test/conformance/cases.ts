@@ -5,6 +5,7 @@
  */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { parseIssuerPattern, type ChainExpectations, type IssuerPattern } from '../../src/pki/expectations';
 import type { VerifyPolicy } from '../../src/pki/path-checks';
 import type { VerifyFailureReason } from '../../src/pki/verify-reasons';
 import { createCertificate, days, generateKeyPair, ipToBytes, type TestCert } from '../support/pki';
@@ -23,6 +24,8 @@ export interface ConformanceCase {
   readonly later?: number;
   readonly policy?: VerifyPolicy;
   readonly maxDepth?: number;
+  /** The target's pins, allowed issuers and maximum lifetime. */
+  readonly expectations?: ChainExpectations;
   /** certexp's exact reasons; [] means it verifies. */
   readonly reasons: readonly VerifyFailureReason[];
   /** OpenSSL's verdict: 'ok', the reason its first error maps to, or a deliberate difference and why. */
@@ -121,6 +124,14 @@ export async function buildConformanceCases(): Promise<ConformanceSet> {
     long.unshift(top);
   }
   const atBottom = await leaf(top);
+  // Operator expectations: a leaf of 400 days, and an allow-list entry by subject
+  const longLived = await leaf(intermediate, { notAfter: new Date(pki.now.getTime() + days(400)) });
+  const allowed = (text: string): IssuerPattern => {
+    const pattern = parseIssuerPattern(text);
+    if ('error' in pattern) throw new Error(pattern.error);
+    return pattern;
+  };
+  const noOpensslPin = { says: 'ok', differs: 'pins, allowed issuers and a maximum lifetime are the operator\'s expectations, not rules of a chain; openssl verify has none of them' } as const;
 
   const cases: ConformanceCase[] = [
     { ...base, rule: 'signatures', name: 'a chain whose signatures verify', chain: [pki.valid, intermediate], reasons: [], openssl: 'ok' },
@@ -185,6 +196,13 @@ export async function buildConformanceCases(): Promise<ConformanceSet> {
     { ...base, rule: 'path building', name: 'a loop of two CAs cross-signing each other', chain: [inLoop, loopB, loopA2], reasons: ['untrusted_root'], openssl: 'untrusted_root' },
     { ...base, rule: 'path building', name: 'a chain of 12 CAs with the default depth limit', chain: [atBottom, ...long], reasons: ['chain_too_long'], openssl: { says: 'ok', differs: 'certexp stops at 10 CAs above the leaf by default (--max-depth); OpenSSL allows 100' } },
     { ...base, rule: 'path building', name: 'a chain of 12 CAs with --max-depth 13', chain: [atBottom, ...long], maxDepth: 13, reasons: [], openssl: 'ok' },
+
+    { ...base, rule: 'expectations: pins', name: 'a leaf whose certificate fingerprint is pinned', chain: [pki.valid, intermediate], expectations: { fingerprints: ['00'.repeat(32), pki.valid.fingerprintSha256] }, reasons: [], openssl: 'ok' },
+    { ...base, rule: 'expectations: pins', name: 'a leaf that matches no pin', chain: [pki.valid, intermediate], expectations: { fingerprints: [pki.expired.fingerprintSha256] }, reasons: ['pin_mismatch'], openssl: noOpensslPin },
+    { ...base, rule: 'expectations: allowed issuers', name: 'an intermediate on the allow-list by subject', chain: [pki.valid, intermediate], expectations: { allowedIssuers: [allowed(`CN=${intermediate.subjectCn}, O=certexp-test`)] }, reasons: [], openssl: 'ok' },
+    { ...base, rule: 'expectations: allowed issuers', name: 'no CA of the chain on the allow-list', chain: [pki.valid, intermediate], expectations: { allowedIssuers: [allowed(pki.otherRoot.fingerprintSha256)] }, reasons: ['issuer_not_allowed'], openssl: noOpensslPin },
+    { ...base, rule: 'expectations: max validity', name: 'a 90-day leaf under max_validity 398d', chain: [pki.valid, intermediate], expectations: { maxValidityMs: days(398) }, reasons: [], openssl: 'ok' },
+    { ...base, rule: 'expectations: max validity', name: 'a 400-day leaf under max_validity 398d', chain: [longLived, intermediate], expectations: { maxValidityMs: days(398) }, reasons: ['validity_too_long'], openssl: noOpensslPin },
   ];
   return { pki, cases };
 }

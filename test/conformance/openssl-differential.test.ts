@@ -113,6 +113,7 @@ describeWithTool('openssl', 'openssl', 'verdicts against openssl verify -x509_st
       at: pki.now.getTime() + (c.later ?? 0),
       ...(c.policy === undefined ? {} : { policy: c.policy }),
       ...(c.maxDepth === undefined ? {} : { maxDepth: c.maxDepth }),
+      ...(c.expectations === undefined ? {} : { expectations: c.expectations }),
     }).reasons;
   }
 

@@ -21,6 +21,7 @@ function verdict(c: ConformanceCase): readonly string[] {
     at: set.pki.now.getTime() + (c.later ?? 0),
     ...(c.policy === undefined ? {} : { policy: c.policy }),
     ...(c.maxDepth === undefined ? {} : { maxDepth: c.maxDepth }),
+    ...(c.expectations === undefined ? {} : { expectations: c.expectations }),
   }).reasons;
 }
 
