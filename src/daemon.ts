@@ -134,7 +134,7 @@ export class Daemon {
     const { store, rejected } = this.trustStores.forAnchors(config.caCertificates);
     if (rejected > 0) this.log.warn({ target: config.name, ca_file: config.caFile, rejected }, 'ca_file certificates that could not be parsed are not trusted');
     const anchors = config.caCertificates.map((der) => der.toString('base64')).join(',');
-    return { config, trust: store, identity: JSON.stringify([config.host, config.port, config.serverName, config.policy, anchors]) };
+    return { config, trust: store, identity: JSON.stringify([config.host, config.port, config.serverName, config.policy, anchors, config.expectations ?? null]) };
   }
 
   private apply(config: Config): void {
@@ -171,6 +171,7 @@ export class Daemon {
       target: config.name,
       serverName: config.serverName,
       policy: config.policy,
+      ...(config.expectations === undefined ? {} : { expectations: config.expectations }),
       outcome,
       previous,
       trust: active.trust,

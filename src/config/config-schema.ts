@@ -36,12 +36,33 @@ function policy(description: string) {
   });
 }
 
+// Expectations of the chain (src/config/expectations-config.ts checks each entry's syntax).
+function expectedFingerprints(description: string) {
+  return Type.Array(Type.String({ minLength: 1 }), {
+    description: `${description} SHA-256 of the leaf certificate or of its public key (SPKI), 64 hex digits, colons allowed; the leaf must match one, else pin_mismatch. An empty list pins nothing.`,
+  });
+}
+
+function allowedIssuers(description: string) {
+  return Type.Array(Type.String({ minLength: 1 }), {
+    description: `${description} CAs by subject (CN=R3, O=Let's Encrypt, C=US) or SHA-256 of the CA certificate or its key; a CA on the verified chain must match one, else issuer_not_allowed. An empty list allows any.`,
+    examples: [["CN=R3, O=Let's Encrypt, C=US"]],
+  });
+}
+
+function maxValidity(description: string) {
+  return duration(`${description} Longest validity period (notBefore to notAfter, both inclusive) the leaf may have, else validity_too_long; the CA/Browser Forum limit is 398d.`);
+}
+
 export const DefaultsSchema = Type.Object(
   {
     interval: Type.Optional(duration('How often each target is probed.', BUILT_IN_DEFAULTS.interval)),
     timeout: Type.Optional(duration('Budget for the whole probe: DNS, TCP, TLS and verification. At most the interval.', BUILT_IN_DEFAULTS.timeout)),
     ca_file: Type.Optional(caFile('Trust anchors for every target that sets no ca_file of its own.')),
     policy: Type.Optional(policy('Verification profile for every target that sets none; default web.')),
+    expected_fingerprints: Type.Optional(expectedFingerprints('Pins for every target that sets none of its own.')),
+    allowed_issuers: Type.Optional(allowedIssuers('Allowed CAs for every target that sets none of its own.')),
+    max_validity: Type.Optional(maxValidity('For every target that sets none of its own.')),
   },
   { additionalProperties: false, description: 'Values for every target that does not set them itself.' },
 );
@@ -64,6 +85,9 @@ export const TargetSchema = Type.Object(
     timeout: Type.Optional(duration('Budget for the whole probe; overrides defaults.timeout. At most the interval.')),
     ca_file: Type.Optional(caFile('Trust anchors for this target; replaces defaults.ca_file.')),
     policy: Type.Optional(policy('Verification profile for this target; overrides defaults.policy.')),
+    expected_fingerprints: Type.Optional(expectedFingerprints('Pins for this target; replace defaults.expected_fingerprints.')),
+    allowed_issuers: Type.Optional(allowedIssuers('Allowed CAs for this target; replace defaults.allowed_issuers.')),
+    max_validity: Type.Optional(maxValidity('For this target; overrides defaults.max_validity.')),
   },
   { additionalProperties: false, description: 'One TLS endpoint to probe.' },
 );

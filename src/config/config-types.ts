@@ -3,6 +3,7 @@
  * probers never depend on the YAML library or on TypeBox; loadConfig freezes every object.
  */
 
+import type { ChainExpectations } from '../pki/expectations';
 import type { VerifyPolicy } from '../pki/path-checks';
 
 export interface TargetConfig {
@@ -21,6 +22,8 @@ export interface TargetConfig {
   readonly caCertificates: readonly Buffer[];
   /** Verification profile: 'web' (default) or 'rfc5280'. */
   readonly policy: VerifyPolicy;
+  /** Pins, allowed issuers and maximum lifetime of the leaf; absent when the target expects none. */
+  readonly expectations?: ChainExpectations;
   /** 1-based line of the target's entry, so later stages can point people back at the file. */
   readonly line: number;
 }

@@ -10,6 +10,8 @@ import type { CaFileResult } from './ca-file';
 import { BUILT_IN_DEFAULTS, DefaultsSchema, TargetSchema } from './config-schema';
 import type { TargetConfig } from './config-types';
 import type { VerifyPolicy } from '../pki/path-checks';
+import type { ChainExpectations } from '../pki/expectations';
+import { expectsNothing, readExpectations } from './expectations-config';
 import { formatDuration, parseDuration } from './duration';
 import { defaultTargetName, parseHost } from './host';
 import { durationMessage } from './schema-findings';
@@ -40,6 +42,7 @@ interface Inherited {
   readonly timeout: Setting<number> | undefined;
   readonly ca: CaBundle | undefined;
   readonly policy: VerifyPolicy;
+  readonly expectations: ChainExpectations;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -85,6 +88,7 @@ export class TargetResolver {
       timeout: timeout && { value: timeout.value, source: timeout.source ?? 'from defaults.timeout' },
       ca: caFile === undefined ? undefined : await this.caBundle(caFile, at('ca_file')),
       policy: checked(props.policy, given.policy) ?? BUILT_IN_DEFAULTS.policy,
+      expectations: readExpectations(given, at, {}, (path, message) => { this.report(path, message); }),
     };
   }
 
@@ -122,6 +126,7 @@ export class TargetResolver {
 
     const caFile = checked(props.ca_file, raw.ca_file);
     const ca = raw.ca_file === undefined ? inherited.ca : caFile === undefined ? undefined : await this.caBundle(caFile, at('ca_file'));
+    const expectations = readExpectations(raw, at, inherited.expectations, (path, message) => { this.report(path, message); });
 
     // Build only a target that is wholly valid; a partial one would never be returned anyway,
     // because any finding makes loadConfig throw.
@@ -138,6 +143,7 @@ export class TargetResolver {
       ...(ca === undefined ? {} : { caFile: ca.path }),
       caCertificates: ca?.certificates ?? EMPTY,
       policy: raw.policy ?? inherited.policy,
+      ...(expectsNothing(expectations) ? {} : { expectations }),
       line: this.context.lineOf(at()),
     });
   }

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock';
 import type { ChainAnalyzer } from '../pki/analyze-chain';
+import type { ChainExpectations } from '../pki/expectations';
 import type { VerifyPolicy } from '../pki/path-checks';
 import type { TrustStore } from '../pki/trust-store';
 import type { ProbeOutcome } from '../probing/prober';
@@ -9,6 +10,8 @@ export interface AssessInput {
   readonly target: string;
   readonly serverName: string;
   readonly policy: VerifyPolicy;
+  /** The target's pins, allowed issuers and maximum lifetime, when it has any. */
+  readonly expectations?: ChainExpectations;
   readonly outcome: ProbeOutcome;
   readonly previous: TargetResult | undefined;
   readonly trust: TrustStore;
@@ -31,7 +34,10 @@ export function assessProbe(input: AssessInput): TargetResult {
     };
   }
   const started = clock.monotonic();
-  const chain = input.analyzer.analyze({ chain: outcome.chain, trust: input.trust, serverName: input.serverName, policy: input.policy, at: clock.now() });
+  const chain = input.analyzer.analyze({
+    chain: outcome.chain, trust: input.trust, serverName: input.serverName, policy: input.policy, at: clock.now(),
+    ...(input.expectations === undefined ? {} : { expectations: input.expectations }),
+  });
   return {
     target: input.target,
     finishedAt: clock.now(),

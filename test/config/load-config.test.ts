@@ -41,7 +41,8 @@ async function errorOf(text: string, files: Record<string, string> = {}): Promis
   throw new Error('expected a ConfigError');
 }
 
-const ALLOWED_TARGET_KEYS = 'host, port, server_name, name, interval, timeout, ca_file, policy';
+const ALLOWED_TARGET_KEYS = 'host, port, server_name, name, interval, timeout, ca_file, policy, expected_fingerprints, allowed_issuers, max_validity';
+const ALLOWED_DEFAULTS_KEYS = 'interval, timeout, ca_file, policy, expected_fingerprints, allowed_issuers, max_validity';
 const EXAMPLES = '(examples: 500ms, 10s, 5m, 1h, 1d)';
 const MAPPING = `a mapping with keys ${ALLOWED_TARGET_KEYS}`;
 const BARE_HOST = 'is not a bare DNS name or IP address: drop the scheme and path, and put the port in port:';
@@ -90,7 +91,7 @@ describe('loadConfig rejecting broken files', () => {
       `${FILE}:1:1: target: unknown key "target" (allowed: defaults, targets)`,
     ]],
     ['points at the unknown key when a defaults key is misspelt', yaml('defaults:', '  interval: 1m', '  timout: 5s'), [
-      `${FILE}:3:3: defaults.timout: unknown key "timout" (allowed: interval, timeout, ca_file, policy)`,
+      `${FILE}:3:3: defaults.timout: unknown key "timout" (allowed: ${ALLOWED_DEFAULTS_KEYS})`,
     ]],
     ['points at the unknown key when a target key is misspelt', yaml('targets:', '  - host: a', '    prot: 443'), [
       `${FILE}:3:5: targets[0].prot: unknown key "prot" (allowed: ${ALLOWED_TARGET_KEYS})`,
@@ -99,7 +100,7 @@ describe('loadConfig rejecting broken files', () => {
       `${FILE}:2:3: targets: expected a list, got a mapping`,
     ]],
     ['rejects defaults when it is a scalar', yaml('defaults: 5m'), [
-      `${FILE}:1:11: defaults: expected a mapping with keys interval, timeout, ca_file, policy, got "5m"`,
+      `${FILE}:1:11: defaults: expected a mapping with keys ${ALLOWED_DEFAULTS_KEYS}, got "5m"`,
     ]],
     ['rejects a target when it is a bare string', yaml('targets:', '  - example.com'), [
       `${FILE}:2:5: targets[0]: expected ${MAPPING}, got "example.com"`,
@@ -245,7 +246,7 @@ describe('loadConfig rejecting broken files', () => {
       `${FILE}:6:5: targets[2]: missing required key "host"`,
       `${FILE}:6:11: targets[2].port: expected an integer from 1 to 65535, got 70000`,
       `${FILE}:8:13: defaults.interval: invalid duration 5 ${EXAMPLES}`,
-      `${FILE}:9:3: defaults.extra: unknown key "extra" (allowed: interval, timeout, ca_file, policy)`,
+      `${FILE}:9:3: defaults.extra: unknown key "extra" (allowed: ${ALLOWED_DEFAULTS_KEYS})`,
     ]],
   ])('%s', async (_title, text, expected) => {
     const error = await errorOf(text);
@@ -451,5 +452,56 @@ describe('loadConfig reading real files', () => {
   it('reports the OS code when the config file does not exist', async () => {
     const file = join(dir, 'absent.yml');
     await expect(loadConfig(file)).rejects.toThrow(`${file}:1:1: (root): cannot read config file: ENOENT`);
+  });
+});
+
+describe('loadConfig reading expectations of the chain', () => {
+  const pin = 'ab'.repeat(32);
+
+  it('normalizes pins, parses issuers and durations, and lets a target replace what defaults set', async () => {
+    const config = await load(yaml(
+      'defaults:',
+      '  allowed_issuers: ["CN=R3, O=Let\'s Encrypt, C=US"]',
+      '  max_validity: 398d',
+      'targets:',
+      '  - host: a',
+      `    expected_fingerprints: ["${pin.toUpperCase().replace(/(..)(?!$)/g, '$1:')}"]`,
+      '  - host: b',
+      '    allowed_issuers: []',
+      '    max_validity: 90d',
+    ));
+    const letsEncrypt = { kind: 'subject', attributes: ['2.5.4.10=let\'s encrypt', '2.5.4.3=r3', '2.5.4.6=us'] };
+    expect(config.targets.map((t) => t.expectations)).toEqual([
+      { fingerprints: [pin], allowedIssuers: [letsEncrypt], maxValidityMs: 398 * 86_400_000 },
+      { allowedIssuers: [], maxValidityMs: 90 * 86_400_000 },
+    ]);
+    expect(Object.isFrozen(config.targets[0]?.expectations)).toBe(true);
+    expect(Object.isFrozen(config.targets[0]?.expectations?.fingerprints)).toBe(true);
+  });
+
+  it('gives a target no expectations when it clears the only one defaults set', async () => {
+    const config = await load(yaml('defaults:', `  expected_fingerprints: ["${pin}"]`, 'targets:', '  - host: a', '    expected_fingerprints: []'));
+    expect(config.targets[0]).not.toHaveProperty('expectations');
+  });
+
+  it('points at each bad entry with what it should look like when pins, issuers or max_validity are wrong', async () => {
+    const error = await errorOf(yaml(
+      'targets:',
+      '  - host: a',
+      '    expected_fingerprints:',
+      `      - ${pin}`,
+      '      - abcd',
+      '    allowed_issuers: [Lets Encrypt, "CN=R3, XX=1"]',
+      '    max_validity: 398 days',
+      '  - host: b',
+      '    expected_fingerprints: abcd',
+    ));
+    expect(error.message.split('\n')).toEqual([
+      `${FILE}:5:9: targets[0].expected_fingerprints[1]: "abcd" is not a SHA-256 fingerprint (64 hex digits, colons allowed, as \`openssl x509 -noout -fingerprint -sha256\` prints it)`,
+      `${FILE}:6:23: targets[0].allowed_issuers[0]: "Lets Encrypt" is neither a subject (CN=..., O=...) nor a SHA-256 fingerprint (64 hex digits, colons allowed)`,
+      `${FILE}:6:37: targets[0].allowed_issuers[1]: subject "CN=R3, XX=1": unknown attribute type "XX" (known: CN, O, OU, C, L, ST, DC, serialNumber, emailAddress, or a dotted OID)`,
+      `${FILE}:7:19: targets[0].max_validity: invalid duration "398 days" ${EXAMPLES}`,
+      `${FILE}:9:28: targets[1].expected_fingerprints: expected a list, got "abcd"`,
+    ]);
   });
 });

@@ -1,0 +1,36 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load-config';
+import { describeWithTool } from '../support/tools';
+
+const EXAMPLES = join(__dirname, '..', '..', 'config', 'examples');
+const files = readdirSync(EXAMPLES).filter((name) => name.endsWith('.yml')).sort();
+
+describe('config/examples', () => {
+  it('holds an example for each feature that has one', () => {
+    expect(files).toEqual(expect.arrayContaining(['expectations.yml']));
+  });
+
+  it.each(files)('loads %s without a finding, as --config.check would', async (name) => {
+    const config = await loadConfig(join(EXAMPLES, name));
+    expect(config.targets.length).toBeGreaterThan(0);
+  });
+
+  it('gives every target of expectations.yml the expectations its comments describe', async () => {
+    const config = await loadConfig(join(EXAMPLES, 'expectations.yml'));
+    expect(config.targets.map((t) => [t.name, t.expectations?.fingerprints?.length ?? 0, t.expectations?.allowedIssuers?.length, t.expectations?.maxValidityMs])).toEqual([
+      ['shop.example.com:443', 2, 2, 398 * 86_400_000],
+      ['api.example.com:443', 0, 1, 398 * 86_400_000],
+      ['legacy.internal.example:443', 0, 0, 825 * 86_400_000],
+    ]);
+  });
+});
+
+describeWithTool('yamllint', 'yamllint', 'yamllint on config/examples/', () => {
+  it('finds no error and no warning in any example', () => {
+    const result = spawnSync('yamllint', ['--strict', '-f', 'parsable', '-c', join(__dirname, '..', '..', '.yamllint.yml'), EXAMPLES], { encoding: 'utf8', timeout: 30_000 });
+    expect(`${result.stdout}${result.stderr}`).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
