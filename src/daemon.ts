@@ -141,9 +141,9 @@ export class Daemon {
     const next = new Map(config.targets.map((t) => [t.name, this.activate(t)]));
     for (const [name, active] of next) {
       const old = this.targets.get(name);
-      if (old !== undefined && old.identity !== active.identity) this.forget(name);
+      if (old !== undefined && old.identity !== active.identity) this.store.delete(name);
     }
-    for (const name of this.store.retain(new Set(next.keys()))) this.forget(name);
+    this.store.retain(new Set(next.keys()));
     this.targets = next;
     this.trustStores.retain(new Set(Array.from(next.values(), (t) => t.trust)));
     this.scheduler.sync(Array.from(next.values(), (active) => ({
@@ -154,11 +154,6 @@ export class Daemon {
     this.loaded = true;
     this.reloadStatus = { successful: true, lastSuccessAt: this.clock.now() };
     this.log.info({ file: config.file, targets: config.targets.length }, 'config loaded');
-  }
-
-  private forget(name: string): void {
-    this.store.delete(name);
-    this.metrics.forget(name);
   }
 
   private async probe(active: ActiveTarget, previous: TargetResult | undefined): Promise<TargetResult> {
@@ -193,9 +188,6 @@ export class Daemon {
     // A reload during the probe may have removed or replaced this target: its result is void.
     if (this.targets.get(name) !== active) return;
     const previous = this.store.record(result);
-    if (result.failure === undefined && result.phases.handshake !== undefined) {
-      this.metrics.observeHandshake(name, result.phases.handshake);
-    }
     this.logTransition(previous, result);
   }
 

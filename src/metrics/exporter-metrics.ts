@@ -1,12 +1,12 @@
-import { collectDefaultMetrics, Gauge, Histogram, Registry, type OpenMetricsContentType } from 'prom-client';
-import type { AnyRegistry } from './any-registry';
+import { collectDefaultMetrics, Gauge, Registry, type OpenMetricsContentType } from 'prom-client';
 import type { Clock } from '../clock';
 import type { TargetConfig } from '../config/config-types';
 import type { ResultsStore } from '../results/results-store';
 import type { TargetResult } from '../results/target-result';
 import { VERSION } from '../version';
-import { registerProbeCounters } from './probe-counters';
-import { registerTargetGauges } from './target-gauges';
+import type { AnyRegistry } from './any-registry';
+import type { Format } from './exposition';
+import { renderConfigFamilies, renderCountFamilies, renderResultFamilies } from './target-families';
 
 export interface ReloadStatus {
   readonly successful: boolean;
@@ -19,10 +19,10 @@ export interface RenderedMetrics {
   readonly body: string;
 }
 
-/** Few buckets: every bucket is a series per target, and 2 s is the SLO line operators alert on. */
-export const DEFAULT_HANDSHAKE_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5] as const;
-
-type Format = 'text' | 'openmetrics';
+const CONTENT_TYPE: Readonly<Record<Format, string>> = {
+  text: Registry.PROMETHEUS_CONTENT_TYPE,
+  openmetrics: Registry.OPENMETRICS_CONTENT_TYPE,
+};
 
 const LINT_BREAKING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
@@ -37,8 +37,9 @@ function newRegistry(format: Format): AnyRegistry {
   return registry;
 }
 
-async function render(registry: AnyRegistry): Promise<RenderedMetrics> {
-  return { contentType: registry.contentType, body: await registry.metrics() };
+/** Our families, then prom-client's; OpenMetrics ends with one `# EOF`, which prom-client writes. */
+function assemble(format: Format, ours: string, theirs: string): RenderedMetrics {
+  return { contentType: CONTENT_TYPE[format], body: format === 'openmetrics' ? `${ours}${theirs}` : `${ours}\n${theirs}` };
 }
 
 export interface ExporterMetricsDeps {
@@ -47,41 +48,20 @@ export interface ExporterMetricsDeps {
   readonly targets: () => Iterable<TargetConfig>;
   readonly clock: Clock;
   readonly reloadStatus: () => ReloadStatus;
-  readonly handshakeBuckets?: readonly number[];
 }
 
 /**
- * The /metrics registries, one per exposition format. prom-client renames counters in place
- * when it writes OpenMetrics, so a metric object cannot serve both formats: each format gets
- * its own objects, all reading the same results store.
+ * /metrics: the per-target families (thousands of series) rendered from the results store by
+ * target-families.ts, from fragments cached per probe result; the exporter's own few metrics
+ * and the process metrics through prom-client. prom-client renames counters in place when it
+ * writes OpenMetrics, so each format has a registry of its own.
  */
 export class ExporterMetrics {
   private readonly registries: Readonly<Record<Format, AnyRegistry>>;
-  private readonly histograms: readonly Histogram<'target'>[];
 
-  constructor(deps: ExporterMetricsDeps) {
-    const buckets = [...(deps.handshakeBuckets ?? DEFAULT_HANDSHAKE_BUCKETS)];
-    const build = (format: Format): { registry: AnyRegistry; histogram: Histogram<'target'> } => {
+  constructor(private readonly deps: ExporterMetricsDeps) {
+    const build = (format: Format): AnyRegistry => {
       const registry = newRegistry(format);
-      registerTargetGauges(registry, () => deps.store.results(), deps.clock);
-      registerProbeCounters(registry, deps.store);
-      new Gauge({
-        name: 'certexp_probe_interval_seconds',
-        help: 'Configured probe interval of each target.',
-        labelNames: ['target'],
-        registers: [registry],
-        collect() {
-          this.reset();
-          for (const target of deps.targets()) this.set({ target: target.name }, target.intervalMs / 1000);
-        },
-      });
-      const histogram = new Histogram({
-        name: 'certexp_tls_handshake_duration_seconds',
-        help: 'TLS handshake latency, from TCP connected to handshake done.',
-        labelNames: ['target'],
-        buckets,
-        registers: [registry],
-      });
       new Gauge({
         name: 'certexp_config_last_reload_successful',
         help: 'Whether the last configuration reload succeeded.',
@@ -103,31 +83,23 @@ export class ExporterMetrics {
       collectDefaultMetrics({ register: registry });
       // prom-client names these gauges _total, which promtool rejects; our /metrics must lint clean.
       for (const name of LINT_BREAKING_DEFAULTS) registry.removeSingleMetric(name);
-      return { registry, histogram };
+      return registry;
     };
-    const text = build('text');
-    const openMetrics = build('openmetrics');
-    this.registries = { text: text.registry, openmetrics: openMetrics.registry };
-    this.histograms = [text.histogram, openMetrics.histogram];
+    this.registries = { text: build('text'), openmetrics: build('openmetrics') };
   }
 
-  observeHandshake(target: string, seconds: number): void {
-    for (const histogram of this.histograms) histogram.observe({ target }, seconds);
-  }
-
-  /** Drops the series that live outside the results store (the histogram's). */
-  forget(target: string): void {
-    for (const histogram of this.histograms) histogram.remove({ target });
-  }
-
-  render(accept: string | undefined): Promise<RenderedMetrics> {
-    return render(this.registries[negotiate(accept)]);
+  async render(accept: string | undefined): Promise<RenderedMetrics> {
+    const format = negotiate(accept);
+    const { store, clock, targets } = this.deps;
+    const ours = renderResultFamilies(store.results(), clock.now(), format)
+      + renderCountFamilies(store.counts(), store.handshakeBuckets, format)
+      + renderConfigFamilies(targets(), format);
+    return assemble(format, ours, await this.registries[format].metrics());
   }
 }
 
-/** The metrics of one /probe request, in a registry of its own (blackbox_exporter's multi-target pattern). */
-export function renderProbeResult(result: TargetResult, clock: Clock, accept: string | undefined): Promise<RenderedMetrics> {
-  const registry = newRegistry(negotiate(accept));
-  registerTargetGauges(registry, () => [result], clock);
-  return render(registry);
+/** The metrics of one /probe request, for that result alone (blackbox_exporter's multi-target pattern). */
+export function renderProbeResult(result: TargetResult, clock: Clock, accept: string | undefined): RenderedMetrics {
+  const format = negotiate(accept);
+  return assemble(format, renderResultFamilies([result], clock.now(), format), format === 'openmetrics' ? '# EOF\n' : '');
 }

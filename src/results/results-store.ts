@@ -2,11 +2,22 @@ import type { ProbeFailureReason } from '../probing/probe-failure';
 import type { VerifyFailureReason } from '../pki/verify-reasons';
 import type { TargetResult } from './target-result';
 
+export interface HandshakeHistogram {
+  /** Cumulative: bucketCounts[i] counts handshakes of at most buckets[i] seconds. */
+  readonly bucketCounts: number[];
+  sum: number;
+  count: number;
+}
+
 export interface TargetCounts {
   probes: number;
   readonly probeFailures: Map<ProbeFailureReason, number>;
   readonly verifyFailures: Map<VerifyFailureReason, number>;
+  readonly handshake: HandshakeHistogram;
 }
+
+/** Few buckets: each is a series per target, and 2 s is the line the shipped slow-handshake alert draws. */
+export const DEFAULT_HANDSHAKE_BUCKETS: readonly number[] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5];
 
 interface Entry {
   result: TargetResult;
@@ -24,38 +35,49 @@ function increment<K>(map: Map<K, number>, key: K): void {
 export class ResultsStore {
   private readonly entries = new Map<string, Entry>();
 
+  constructor(readonly handshakeBuckets: readonly number[] = DEFAULT_HANDSHAKE_BUCKETS) {}
+
   /** Stores the result and returns the one it replaces. */
   record(result: TargetResult): TargetResult | undefined {
     let entry = this.entries.get(result.target);
     const previous = entry?.result;
     if (entry === undefined) {
-      entry = { result, counts: { probes: 0, probeFailures: new Map(), verifyFailures: new Map() } };
+      const handshake = { bucketCounts: this.handshakeBuckets.map(() => 0), sum: 0, count: 0 };
+      entry = { result, counts: { probes: 0, probeFailures: new Map(), verifyFailures: new Map(), handshake } };
       this.entries.set(result.target, entry);
     }
     entry.result = result;
     entry.counts.probes++;
     if (result.failure !== undefined) increment(entry.counts.probeFailures, result.failure.reason);
     else for (const reason of result.chain?.reasons ?? []) increment(entry.counts.verifyFailures, reason);
+    const seconds = result.failure === undefined ? result.phases.handshake : undefined;
+    if (seconds !== undefined) this.observe(entry.counts.handshake, seconds);
     return previous;
+  }
+
+  private observe(histogram: HandshakeHistogram, seconds: number): void {
+    this.handshakeBuckets.forEach((bound, i) => {
+      if (seconds <= bound) histogram.bucketCounts[i] = (histogram.bucketCounts[i] ?? 0) + 1;
+    });
+    histogram.sum += seconds;
+    histogram.count++;
   }
 
   latest(target: string): TargetResult | undefined {
     return this.entries.get(target)?.result;
   }
 
-  results(): IterableIterator<TargetResult> {
-    return Array.from(this.entries.values(), (e) => e.result)[Symbol.iterator]();
+  results(): TargetResult[] {
+    return Array.from(this.entries.values(), (e) => e.result);
   }
 
-  counts(): IterableIterator<[string, Readonly<TargetCounts>]> {
-    return Array.from(this.entries, ([target, e]): [string, TargetCounts] => [target, e.counts])[Symbol.iterator]();
+  counts(): [string, Readonly<TargetCounts>][] {
+    return Array.from(this.entries, ([target, e]): [string, TargetCounts] => [target, e.counts]);
   }
 
-  /** Forgets every target not in `keep`, returning the names it forgot. */
-  retain(keep: ReadonlySet<string>): string[] {
-    const dropped = [...this.entries.keys()].filter((name) => !keep.has(name));
-    for (const name of dropped) this.entries.delete(name);
-    return dropped;
+  /** Forgets every target not in `keep`. */
+  retain(keep: ReadonlySet<string>): void {
+    for (const name of this.entries.keys()) if (!keep.has(name)) this.entries.delete(name);
   }
 
   delete(target: string): void {

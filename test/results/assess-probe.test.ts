@@ -71,7 +71,7 @@ describe('ResultsStore', () => {
     expect(counts.get('t')?.probes).toBe(3);
     expect([...(counts.get('t')?.probeFailures ?? [])]).toEqual([['connection_refused', 1]]);
     expect([...(counts.get('t')?.verifyFailures ?? [])]).toEqual([['expired', 1]]);
-    expect(store.retain(new Set(['other']))).toEqual(['t']);
+    store.retain(new Set(['other']));
     expect([...store.results()].map((r) => r.target)).toEqual(['other']);
   });
 });

@@ -1,0 +1,134 @@
+import type { TargetConfig } from '../config/config-types';
+import type { TargetCounts } from '../results/results-store';
+import type { TargetResult } from '../results/target-result';
+import { familyHeader, formatValue, labels, type Format, type MetricType } from './exposition';
+
+const DAY_MS = 86_400_000;
+
+interface Family {
+  readonly name: string;
+  readonly help: string;
+  readonly type: MetricType;
+}
+
+/** A family whose lines depend on the result alone: rendered once per result and reused until the next probe. */
+interface ResultFamily extends Family {
+  lines(result: TargetResult, target: string): string;
+}
+
+const line = (name: string, pairs: readonly (readonly [string, string])[], value: number): string =>
+  `${name}${labels(pairs)} ${formatValue(value)}\n`;
+
+/** Durations to the microsecond: more digits are noise, and they cost bytes on every scrape. */
+const micro = (seconds: number): number => Math.round(seconds * 1e6) / 1e6;
+
+function certificateLines(name: string, pick: 'notAfter' | 'notBefore') {
+  return (r: TargetResult, target: string): string => (r.chain?.presented ?? []).map(({ depth, cert }) => (cert === undefined ? '' : line(name, [
+    ['target', target], ['depth', String(depth)], ['subject_cn', cert.subject.commonName], ['issuer_cn', cert.issuer.commonName],
+    ['serial', cert.serialHex], ['fingerprint_sha256', cert.fingerprintSha256],
+  ], cert[pick] / 1000))).join('');
+}
+
+const RESULT_FAMILIES: readonly ResultFamily[] = [
+  {
+    name: 'certexp_probe_success', type: 'gauge', help: 'Whether the last probe got a certificate chain over a finished TLS handshake.',
+    lines: (r, t) => line('certexp_probe_success', [['target', t]], r.failure === undefined ? 1 : 0),
+  },
+  {
+    name: 'certexp_verify_success', type: 'gauge', help: 'Whether the last received chain verified: trust, dates, name, policy.',
+    lines: (r, t) => (r.chain === undefined ? '' : line('certexp_verify_success', [['target', t]], r.chain.verified ? 1 : 0)),
+  },
+  {
+    name: 'certexp_verify_failure', type: 'gauge', help: 'One series per reason the last received chain failed verification.',
+    lines: (r, t) => (r.chain?.reasons ?? []).map((reason) => line('certexp_verify_failure', [['target', t], ['reason', reason]], 1)).join(''),
+  },
+  {
+    name: 'certexp_cert_not_after_timestamp_seconds', type: 'gauge', help: 'notAfter of every certificate the server presented; depth 0 is the leaf.',
+    lines: certificateLines('certexp_cert_not_after_timestamp_seconds', 'notAfter'),
+  },
+  {
+    name: 'certexp_cert_not_before_timestamp_seconds', type: 'gauge', help: 'notBefore of every certificate the server presented; depth 0 is the leaf.',
+    lines: certificateLines('certexp_cert_not_before_timestamp_seconds', 'notBefore'),
+  },
+  {
+    name: 'certexp_probe_duration_seconds', type: 'gauge', help: 'Duration of each phase of the last probe.',
+    lines: (r, t) => Object.entries(r.phases).map(([phase, seconds]) => line('certexp_probe_duration_seconds', [['target', t], ['phase', phase]], micro(seconds))).join(''),
+  },
+  {
+    name: 'certexp_tls_info', type: 'gauge', help: 'Protocol version and cipher of the last completed handshake (value 1).',
+    lines: (r, t) => (r.tls === undefined ? '' : line('certexp_tls_info', [['target', t], ['version', r.tls.version], ['cipher', r.tls.cipher]], 1)),
+  },
+  {
+    name: 'certexp_last_probe_timestamp_seconds', type: 'gauge', help: 'When the last probe finished, in seconds since the epoch.',
+    lines: (r, t) => line('certexp_last_probe_timestamp_seconds', [['target', t]], r.finishedAt / 1000),
+  },
+];
+
+const REMAINING_DAYS: Family = {
+  name: 'certexp_cert_remaining_days', type: 'gauge',
+  help: 'Days until the earliest notAfter on the chain verification built, leaf to anchor (negative once expired).',
+};
+
+/**
+ * Rendered fragments per result: results are immutable and replaced by each probe, so a
+ * fragment is built once per probe and a scrape of 10,000 targets mostly joins strings.
+ */
+const fragments = new WeakMap<TargetResult, string[]>();
+
+function fragment(result: TargetResult, index: number): string {
+  let cached = fragments.get(result);
+  if (cached === undefined) {
+    cached = [];
+    fragments.set(result, cached);
+  }
+  let text = cached[index];
+  if (text === undefined) {
+    text = (RESULT_FAMILIES[index] as ResultFamily).lines(result, result.target);
+    cached[index] = text;
+  }
+  return text;
+}
+
+/** The result-derived families for these results, remaining days computed at `now`. */
+export function renderResultFamilies(results: readonly TargetResult[], now: number, format: Format): string {
+  const out: string[] = [];
+  RESULT_FAMILIES.forEach((family, index) => {
+    out.push(familyHeader(family.name, family.help, family.type, format));
+    for (const result of results) out.push(fragment(result, index));
+  });
+  out.push(familyHeader(REMAINING_DAYS.name, REMAINING_DAYS.help, REMAINING_DAYS.type, format));
+  for (const result of results) {
+    const notAfter = result.chain?.earliestNotAfter;
+    if (notAfter !== undefined) out.push(line(REMAINING_DAYS.name, [['target', result.target]], (notAfter - now) / DAY_MS));
+  }
+  return out.join('');
+}
+
+/** Counters and the handshake histogram, from the running counts in the results store. */
+export function renderCountFamilies(counts: readonly (readonly [string, Readonly<TargetCounts>])[], buckets: readonly number[], format: Format): string {
+  const out: string[] = [];
+  out.push(familyHeader('certexp_probes_total', 'Probes run.', 'counter', format));
+  for (const [target, c] of counts) out.push(line('certexp_probes_total', [['target', target]], c.probes));
+  out.push(familyHeader('certexp_probe_failures_total', 'Probes that got no certificate chain, by reason.', 'counter', format));
+  for (const [target, c] of counts) for (const [reason, n] of c.probeFailures) out.push(line('certexp_probe_failures_total', [['target', target], ['reason', reason]], n));
+  out.push(familyHeader('certexp_verify_failures_total', 'Probes whose chain failed verification, by reason.', 'counter', format));
+  for (const [target, c] of counts) for (const [reason, n] of c.verifyFailures) out.push(line('certexp_verify_failures_total', [['target', target], ['reason', reason]], n));
+  const histogram = 'certexp_tls_handshake_duration_seconds';
+  out.push(familyHeader(histogram, 'TLS handshake latency, from TCP connected to handshake done.', 'histogram', format));
+  for (const [target, c] of counts) {
+    const { bucketCounts, sum, count } = c.handshake;
+    if (count === 0) continue;
+    buckets.forEach((bound, i) => { out.push(line(`${histogram}_bucket`, [['target', target], ['le', formatValue(bound)]], bucketCounts[i] ?? 0)); });
+    out.push(line(`${histogram}_bucket`, [['target', target], ['le', '+Inf']], count));
+    out.push(line(`${histogram}_sum`, [['target', target]], micro(sum)));
+    out.push(line(`${histogram}_count`, [['target', target]], count));
+  }
+  return out.join('');
+}
+
+/** Configuration, probed yet or not: staleness alerts compare against the interval. */
+export function renderConfigFamilies(targets: Iterable<TargetConfig>, format: Format): string {
+  const out = [familyHeader('certexp_probe_interval_seconds', 'Configured probe interval of each target.', 'gauge', format)];
+  for (const target of targets) out.push(line('certexp_probe_interval_seconds', [['target', target.name]], target.intervalMs / 1000));
+  return out.join('');
+}
