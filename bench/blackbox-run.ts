@@ -15,7 +15,7 @@ import { Agent } from 'node:http';
 import { join } from 'node:path';
 import type { RunningFleet } from './fleet-control';
 import { get, percentile } from './http';
-import { cpuSeconds, freePort, memory, RssSampler, sleep, spawnTracked, stopChild } from './proc';
+import { cpuSeconds, freePort, machineBusySeconds, memory, RssSampler, sleep, spawnTracked, stopChild } from './proc';
 
 const BINARY_NAMES = ['prometheus-blackbox-exporter', 'blackbox_exporter'];
 const DEBIAN_PACKAGE = 'prometheus-blackbox-exporter';
@@ -92,6 +92,9 @@ export interface BlackboxRun {
   readonly cpuSeconds: number;
   readonly cpuSecondsPer1000Probes: number;
   readonly cpuCores: number;
+  readonly fleetCores: number;
+  /** Everything else the machine ran during the window, the bench's own driver included, in cores. */
+  readonly otherCores: number;
   readonly rssIdleBytes: number;
   readonly rssSteadyBytes: number;
   readonly rssPeakBytes: number;
@@ -169,6 +172,10 @@ export async function runBlackbox(opts: BlackboxRunOptions): Promise<BlackboxRun
     const latencies: number[] = [];
     let cpu0 = 0;
     let cpu1 = 0;
+    let machine0 = 0;
+    let machine1 = 0;
+    let fleet0 = 0;
+    let fleet1 = 0;
     let windowOpen = false;
 
     const send = (target: number): void => {
@@ -202,9 +209,13 @@ export async function runBlackbox(opts: BlackboxRunOptions): Promise<BlackboxRun
         if (!windowOpen && now >= windowStart) {
           windowOpen = true;
           cpu0 = cpuSeconds(pid);
+          machine0 = machineBusySeconds();
+          fleet0 = opts.fleet.cpuSeconds();
         }
         if (now >= windowEnd) {
           cpu1 = cpuSeconds(pid);
+          machine1 = machineBusySeconds();
+          fleet1 = opts.fleet.cpuSeconds();
           clearInterval(timer);
           resolve();
           return;
@@ -245,6 +256,8 @@ export async function runBlackbox(opts: BlackboxRunOptions): Promise<BlackboxRun
       cpuSeconds: cpu,
       cpuSecondsPer1000Probes: completed === 0 ? Number.NaN : (cpu / completed) * 1000,
       cpuCores: cpu / windowSeconds,
+      fleetCores: (fleet1 - fleet0) / windowSeconds,
+      otherCores: (machine1 - machine0 - cpu - (fleet1 - fleet0)) / windowSeconds,
       rssIdleBytes,
       rssSteadyBytes: rss.meanBetween(windowStart, windowEnd),
       rssPeakBytes: mem.peakRss,

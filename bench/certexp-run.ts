@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningFleet } from './fleet-control';
 import { countSamples, get, PROMETHEUS_ACCEPT, sampleValue, scrapeLatency, sumSamples, TEXT_ACCEPT, type ScrapeStats } from './http';
-import { cpuSeconds, freePort, memory, RssSampler, sleep, spawnTracked, stopChild } from './proc';
+import { cpuSeconds, freePort, machineBusySeconds, memory, RssSampler, sleep, spawnTracked, stopChild } from './proc';
 
 export interface ScrapePlan {
   /** Back-to-back scrapes by one scraper. */
@@ -33,6 +33,8 @@ export interface CertexpRunOptions {
   readonly scrapes: ScrapePlan | undefined;
   /** Write a V8 CPU profile of the daemon here (node --cpu-prof). */
   readonly cpuProfileDir: string | undefined;
+  /** Extra node flags for the daemon. */
+  readonly nodeArgs: readonly string[];
   readonly log: (line: string) => void;
 }
 
@@ -88,6 +90,10 @@ export interface CertexpRun {
   readonly cpuSeconds: number;
   readonly cpuSecondsPer1000Probes: number;
   readonly cpuCores: number;
+  /** The fleet's CPU over the window, in cores. */
+  readonly fleetCores: number;
+  /** Everything else the machine ran during the window (the bench itself, other users' jobs), in cores. */
+  readonly otherCores: number;
   readonly probesPerSecond: number;
   readonly rssSteadyBytes: number;
   readonly rssPeakBytes: number;
@@ -194,7 +200,7 @@ export async function runCertexp(opts: CertexpRunOptions): Promise<CertexpRun> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const profileName = `certexp-${opts.label}-${n}-${Date.now()}.cpuprofile`;
-  const nodeArgs = opts.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`, `--cpu-prof-name=${profileName}`];
+  const nodeArgs = opts.cpuProfileDir === undefined ? [...opts.nodeArgs] : [...opts.nodeArgs, '--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`, `--cpu-prof-name=${profileName}`];
   const logFd = openSync(logPath, 'w');
   const started = performance.now();
   const child = spawnTracked(process.execPath, [
@@ -232,11 +238,15 @@ export async function runCertexp(opts: CertexpRunOptions): Promise<CertexpRun> {
     const probes0 = sumSamples(first.body, 'certexp_probes_total');
     const failures0 = sumSamples(first.body, 'certexp_probe_failures_total');
     const cpu0 = cpuSeconds(pid);
+    const machine0 = machineBusySeconds();
+    const fleet0 = opts.fleet.cpuSeconds();
     const t0 = performance.now();
     const epoch0 = Date.now();
     const windowStartUs = monotonicUs();
     await sleep(opts.durationMs);
     const cpu1 = cpuSeconds(pid);
+    const machine1 = machineBusySeconds();
+    const fleet1 = opts.fleet.cpuSeconds();
     const t1 = performance.now();
     const epoch1 = Date.now();
     const windowEndUs = monotonicUs();
@@ -313,6 +323,8 @@ export async function runCertexp(opts: CertexpRunOptions): Promise<CertexpRun> {
       cpuSeconds: cpu,
       cpuSecondsPer1000Probes: probesCompleted === 0 ? Number.NaN : (cpu / (probeRate * windowSeconds)) * 1000,
       cpuCores: cpu / windowSeconds,
+      fleetCores: (fleet1 - fleet0) / windowSeconds,
+      otherCores: (machine1 - machine0 - cpu - (fleet1 - fleet0)) / windowSeconds,
       probesPerSecond: probeRate,
       rssSteadyBytes: rss.meanBetween(t0, t1),
       rssPeakBytes: mem.peakRss,

@@ -29,6 +29,15 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / clockTicks();
 }
 
+/** CPU seconds the whole machine has spent busy (all CPUs, from the first line of /proc/stat). */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  // cpu user nice system idle iowait irq softirq steal ...: busy is everything but idle and iowait.
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((sum, t) => sum + t, 0);
+  return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) / clockTicks();
+}
+
 export interface Memory {
   /** Resident set size now, bytes. */
   readonly rss: number;

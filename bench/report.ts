@@ -43,6 +43,7 @@ function sizeTable(size: SizeResult): string {
     ['CPU s per 1,000 probes', fixed(c.cpuSecondsPer1000Probes, 3), fixed(b?.cpuSecondsPer1000Probes, 3), fixed(f.cpuSecondsPer1000, 3), fixed(fp.cpuSecondsPer1000, 3),
       ratio(c.cpuSecondsPer1000Probes, b?.cpuSecondsPer1000Probes), ratio(c.cpuSecondsPer1000Probes, f.cpuSecondsPer1000), ratio(c.cpuSecondsPer1000Probes, fp.cpuSecondsPer1000)],
     ['CPU cores used in window', fixed(c.cpuCores, 3), fixed(b?.cpuCores, 3)],
+    ['  fleet / everything else, cores', `${fixed(c.fleetCores, 2)} / ${fixed(c.otherCores, 2)}`, bb((r) => `${fixed(r.fleetCores, 2)} / ${fixed(r.otherCores, 2)}`)],
     ['RSS steady MB', fixed(c.rssSteadyBytes / MB, 0), bb((r) => fixed(r.rssSteadyBytes / MB, 0)), '', '', ratio(c.rssSteadyBytes, b?.rssSteadyBytes)],
     ['RSS peak MB', fixed(c.rssPeakBytes / MB, 0), bb((r) => fixed(r.rssPeakBytes / MB, 0)), '', '', ratio(c.rssPeakBytes, b?.rssPeakBytes)],
     ['RSS idle after config load MB', DASH, bb((r) => fixed(r.rssIdleBytes / MB, 0))],
@@ -70,6 +71,7 @@ function sizeTable(size: SizeResult): string {
   if (sat !== undefined) {
     lines.push(`saturation: interval ${sat.intervalSeconds} s schedules ${(sat.targets / sat.intervalSeconds).toFixed(0)} probes/s; after ${sat.warmupSeconds.toFixed(0)} s warm-up (every target probed once) certexp completed `
       + `${sat.probesPerSecond.toFixed(0)}/s (${(100 * sat.probesCompleted / sat.probesScheduled).toFixed(0)}%) on ${sat.cpuCores.toFixed(2)} cores, ${fixed(sat.cpuSecondsPer1000Probes, 3)} CPU s per 1,000, `
+      + `(fleet ${sat.fleetCores.toFixed(2)}, everything else ${sat.otherCores.toFixed(2)}), `
       + `${sat.skippedInWindow} skipped, ${sat.probeFailuresInWindow} failed, RSS peak ${fixed(sat.rssPeakBytes / MB, 0)} MB, event-loop p99 ${fixed(sat.eventLoopP99Ms, 0)} ms`
       + ` -> ~${(sat.probesPerSecond * 60).toFixed(0)} targets at 60 s on this machine`);
   }

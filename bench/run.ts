@@ -38,6 +38,8 @@ export interface Options {
   readonly installBlackbox: boolean;
   readonly blackboxWarmupSeconds: number;
   readonly cpuProf: boolean;
+  /** Extra node flags for the daemon under test, e.g. --max-old-space-size=192. */
+  readonly nodeArgs: readonly string[];
   readonly out: string;
 }
 
@@ -89,6 +91,7 @@ const USAGE = `Usage: npm run bench -- [flags]
   --blackbox=PATH|off       blackbox_exporter binary (default: found on PATH)
   --install-blackbox        apt-get install prometheus-blackbox-exporter when it is missing
   --blackbox-warmup=10      seconds of blackbox probing before its measured window
+  --node-args="FLAGS"       node flags for the daemon under test (e.g. --max-old-space-size=192)
   --cpu-prof                extra certexp runs per size under node --cpu-prof (steady + scrapes, saturated), summarized
   --out=bench/results       where the JSON goes
   --quick                   smoke run: --targets=300 --interval=10 --scraper-rounds=1
@@ -116,6 +119,7 @@ function parseOptions(argv: readonly string[]): Options {
       'install-blackbox': { type: 'boolean', default: false },
       'blackbox-warmup': { type: 'string', default: '10' },
       'cpu-prof': { type: 'boolean', default: false },
+      'node-args': { type: 'string', default: '' },
       out: { type: 'string', default: join(repoRoot, 'bench', 'results') },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -152,6 +156,7 @@ function parseOptions(argv: readonly string[]): Options {
     installBlackbox: values['install-blackbox'],
     blackboxWarmupSeconds: num('blackbox-warmup', values['blackbox-warmup'], 0),
     cpuProf: values['cpu-prof'],
+    nodeArgs: values['node-args'].split(' ').filter((arg) => arg !== ''),
     out: resolve(values.out),
   };
 }
@@ -214,6 +219,7 @@ async function runSize(targets: number, options: Options, blackbox: BlackboxBina
       concurrency: options.concurrency,
       scrapes: { sequentialRounds: options.scrapeRounds, concurrentScrapers: options.scrapers, concurrentRounds: options.scraperRounds, maxMs: 120_000 },
       cpuProfileDir: undefined,
+      nodeArgs: options.nodeArgs,
       log,
     });
     log(`  certexp steady: ${certexp.probesCompleted}/${certexp.probesScheduled.toFixed(0)} probes, ${certexp.cpuSecondsPer1000Probes.toFixed(3)} CPU s per 1000`);
@@ -234,6 +240,7 @@ async function runSize(targets: number, options: Options, blackbox: BlackboxBina
         concurrency: options.concurrency,
         scrapes: undefined,
         cpuProfileDir: undefined,
+        nodeArgs: options.nodeArgs,
         log,
       });
       log(`  certexp saturation (${satInterval} ms interval): ${saturation.probesPerSecond.toFixed(0)} probes/s on ${saturation.cpuCores.toFixed(2)} cores`);
@@ -270,6 +277,7 @@ async function runSize(targets: number, options: Options, blackbox: BlackboxBina
         concurrency: options.concurrency,
         scrapes: { sequentialRounds: Math.min(options.scrapeRounds, 4), concurrentScrapers: 1, concurrentRounds: 1, maxMs: 60_000 },
         cpuProfileDir: profileDir,
+        nodeArgs: options.nodeArgs,
         log,
       });
       const saturated = satInterval === undefined ? undefined : await runCertexp({
@@ -284,6 +292,7 @@ async function runSize(targets: number, options: Options, blackbox: BlackboxBina
         concurrency: options.concurrency,
         scrapes: undefined,
         cpuProfileDir: profileDir,
+        nodeArgs: options.nodeArgs,
         log,
       });
       if (run.profile !== undefined) {
