@@ -10,6 +10,7 @@ import { SignatureVerifier } from '../pki/signature';
 import { systemTrustStore } from '../pki/trust-store';
 import { PROBE_FAILURE_REASONS } from '../probing/probe-failure';
 import { systemResolver, type Resolver } from '../probing/resolver';
+import { STARTTLS_DEFAULT_PORTS, STARTTLS_PROTOCOLS, type StarttlsProtocol } from '../probing/starttls/upgrade';
 import { createTlsProber } from '../probing/tls-prober';
 import { buildChainReport, renderChainReport, type ChainReport } from './chain-report';
 import { nodeIo, type VerifyIo } from './verify-command';
@@ -20,6 +21,8 @@ One probe now, for a person or a check system: the chain, the path verification 
 verdict with every fix, the TLS version, cipher and timings.
 
   --server-name NAME   SNI and the name checked (default HOST)
+  --starttls P         upgrade to TLS first: smtp, imap, pop3, ftp, ldap, xmpp, postgres or
+                       mysql (the port then defaults to the protocol's: 25, 143, 110, ...)
   --ca-file FILE       extra trust anchors (PEM); may be given more than once
   --policy P           web (default) or rfc5280
   --timeout SECONDS    for the whole probe (default 10)
@@ -51,6 +54,7 @@ interface CheckOptions {
   readonly host: string;
   readonly port: number;
   readonly serverName: string;
+  readonly starttls: StarttlsProtocol | undefined;
   readonly caFiles: readonly string[];
   readonly policy: VerifyPolicy;
   readonly timeoutMs: number;
@@ -65,15 +69,15 @@ function number(flag: string, text: string): number {
   return value;
 }
 
-/** "example.com", "example.com:8443", "192.0.2.1:443", "[2001:db8::1]:443", "::1". */
-function parseEndpoint(text: string): { host: string; port: number } {
+/** "example.com", "example.com:8443", "192.0.2.1:443", "[2001:db8::1]:443", "::1"; the port undefined when not given. */
+function parseEndpoint(text: string): { host: string; port: number | undefined } {
   const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(text);
   const host = match?.[1] ?? match?.[2];
   if (host !== undefined) {
-    const port = match?.[3] === undefined ? 443 : Number(match[3]);
-    if (port >= 1 && port <= 65535) return { host, port };
+    const port = match?.[3] === undefined ? undefined : Number(match[3]);
+    if (port === undefined || (port >= 1 && port <= 65535)) return { host, port };
   }
-  if (isIP(text) === 6) return { host: text, port: 443 };
+  if (isIP(text) === 6) return { host: text, port: undefined };
   throw new UsageError(`${text}: want HOST, HOST:PORT or [IPv6]:PORT`);
 }
 
@@ -86,6 +90,7 @@ function parseOptions(argv: readonly string[]): CheckOptions | 'help' {
       strict: true,
       options: {
         'server-name': { type: 'string' },
+        starttls: { type: 'string' },
         'ca-file': { type: 'string', multiple: true },
         policy: { type: 'string', default: 'web' },
         timeout: { type: 'string', default: '10' },
@@ -105,10 +110,13 @@ function parseOptions(argv: readonly string[]): CheckOptions | 'help' {
   const { host, port } = parseEndpoint(endpoint);
   const policy = values.policy;
   if (policy !== 'web' && policy !== 'rfc5280') throw new UsageError(`--policy ${policy}: want web or rfc5280`);
+  const starttls = values.starttls === undefined ? undefined : STARTTLS_PROTOCOLS.find((p) => p === values.starttls);
+  if (values.starttls !== undefined && starttls === undefined) throw new UsageError(`--starttls ${values.starttls}: want one of ${STARTTLS_PROTOCOLS.join(', ')}`);
   return {
     host,
-    port,
+    port: port ?? (starttls === undefined ? 443 : STARTTLS_DEFAULT_PORTS[starttls]),
     serverName: values['server-name'] ?? host,
+    starttls,
     caFiles: values['ca-file'] ?? [],
     policy,
     timeoutMs: number('timeout', values.timeout) * 1000,
@@ -156,7 +164,7 @@ export async function runCheck(argv: readonly string[], io: CheckIo = nodeCheckI
   const endpoint = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
   const paint = (status: number, text: string): string => (io.isTty && !options.json ? `${COLOUR[status] ?? ''}${text}${RESET}` : text);
   const outcome = await createTlsProber({ resolver: io.resolver, clock: io.clock })(
-    { host: options.host, port: options.port, serverName: options.serverName },
+    { host: options.host, port: options.port, serverName: options.serverName, ...(options.starttls === undefined ? {} : { starttls: options.starttls }) },
     AbortSignal.timeout(options.timeoutMs),
   );
   if (!outcome.ok) {
@@ -180,7 +188,7 @@ export async function runCheck(argv: readonly string[], io: CheckIo = nodeCheckI
   const days = report.daysLeft === null ? '' : `, ${report.daysLeft} days left`;
   io.stdout([
     paint(status, `CERTEXP ${STATUS[status] ?? ''} - ${endpoint} (${options.serverName}) ${verdict}${days}`),
-    `Connected to ${outcome.address}: ${outcome.tls.version}, ${outcome.tls.cipher}; ${timings}`,
+    `Connected to ${outcome.address}${options.starttls === undefined ? '' : ` (${options.starttls} STARTTLS)`}: ${outcome.tls.version}, ${outcome.tls.cipher}; ${timings}`,
     '',
     renderChainReport(report),
   ].join('\n'));

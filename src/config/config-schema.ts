@@ -6,6 +6,7 @@
  *   npx tsc -p tsconfig.build.json && node -e "require('fs').writeFileSync('config/certexp.schema.json', require('./dist/config/config-schema').schemaJson())"
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { STARTTLS_DEFAULT_PORTS, STARTTLS_PROTOCOLS } from '../probing/starttls/upgrade';
 import { POSITIVE_DURATION_PATTERN } from './duration';
 
 /** What a target gets when neither it nor `defaults:` says otherwise. */
@@ -54,6 +55,13 @@ function maxValidity(description: string) {
   return duration(`${description} Longest validity period (notBefore to notAfter, both inclusive) the leaf may have, else validity_too_long; the CA/Browser Forum limit is 398d.`);
 }
 
+function starttls() {
+  const ports = STARTTLS_PROTOCOLS.map((p) => `${p} ${STARTTLS_DEFAULT_PORTS[p]}`).join(', ');
+  return Type.Union(STARTTLS_PROTOCOLS.map((p) => Type.Literal(p)), {
+    description: `Speak this protocol's plain-text upgrade (STARTTLS, STLS, AUTH TLS, SSLRequest) before the TLS handshake. The port then defaults to the protocol's: ${ports}.`,
+  });
+}
+
 export const DefaultsSchema = Type.Object(
   {
     interval: Type.Optional(duration('How often each target is probed.', BUILT_IN_DEFAULTS.interval)),
@@ -74,7 +82,12 @@ export const TargetSchema = Type.Object(
       description: 'DNS name or IP literal (IPv6 may be written as [::1]). No scheme, path or port: the port goes in port.',
       examples: ['example.com', '192.0.2.10', '[2001:db8::1]'],
     }),
-    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: BUILT_IN_DEFAULTS.port, description: 'TCP port of the TLS service.' })),
+    port: Type.Optional(Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      default: BUILT_IN_DEFAULTS.port,
+      description: 'TCP port of the TLS service; default 443, or the starttls protocol\'s port.',
+    })),
     server_name: Type.Optional(
       Type.String({ minLength: 1, description: 'SNI sent in the handshake and the name checked against the certificate. Defaults to host.' }),
     ),
@@ -88,6 +101,7 @@ export const TargetSchema = Type.Object(
     expected_fingerprints: Type.Optional(expectedFingerprints('Pins for this target; replace defaults.expected_fingerprints.')),
     allowed_issuers: Type.Optional(allowedIssuers('Allowed CAs for this target; replace defaults.allowed_issuers.')),
     max_validity: Type.Optional(maxValidity('For this target; overrides defaults.max_validity.')),
+    starttls: Type.Optional(starttls()),
   },
   { additionalProperties: false, description: 'One TLS endpoint to probe.' },
 );

@@ -5,6 +5,7 @@
 
 import type { ChainExpectations } from '../pki/expectations';
 import type { VerifyPolicy } from '../pki/path-checks';
+import type { StarttlsProtocol } from '../probing/starttls/upgrade';
 
 export interface TargetConfig {
   /** The `target` label; default `${host}:${port}`, an IPv6 host in brackets: "[::1]:443". */
@@ -22,6 +23,8 @@ export interface TargetConfig {
   readonly caCertificates: readonly Buffer[];
   /** Verification profile: 'web' (default) or 'rfc5280'. */
   readonly policy: VerifyPolicy;
+  /** The plain-text protocol upgraded to TLS before the handshake; absent for implicit TLS. */
+  readonly starttls?: StarttlsProtocol;
   /** Pins, allowed issuers and maximum lifetime of the leaf; absent when the target expects none. */
   readonly expectations?: ChainExpectations;
   /** 1-based line of the target's entry, so later stages can point people back at the file. */

@@ -10,6 +10,7 @@ import type { CaFileResult } from './ca-file';
 import { BUILT_IN_DEFAULTS, DefaultsSchema, TargetSchema } from './config-schema';
 import type { TargetConfig } from './config-types';
 import type { VerifyPolicy } from '../pki/path-checks';
+import { STARTTLS_DEFAULT_PORTS } from '../probing/starttls/upgrade';
 import type { ChainExpectations } from '../pki/expectations';
 import { expectsNothing, readExpectations } from './expectations-config';
 import { formatDuration, parseDuration } from './duration';
@@ -106,7 +107,9 @@ export class TargetResolver {
     const host = hostText === undefined ? undefined : parseHost(hostText);
     if (host !== undefined && 'error' in host) this.report(at('host'), host.error);
     const parsedHost = host !== undefined && 'host' in host ? host : undefined;
-    const port = raw.port === undefined ? BUILT_IN_DEFAULTS.port : checked(props.port, raw.port);
+    const starttls = checked(props.starttls, raw.starttls);
+    const defaultPort = starttls === undefined ? BUILT_IN_DEFAULTS.port : STARTTLS_DEFAULT_PORTS[starttls];
+    const port = raw.port === undefined ? defaultPort : checked(props.port, raw.port);
 
     const interval = this.setting(raw.interval, props.interval, at('interval'), inherited.interval);
     const timeout = this.setting(raw.timeout, props.timeout, at('timeout'), inherited.timeout);
@@ -144,6 +147,7 @@ export class TargetResolver {
       caCertificates: ca?.certificates ?? EMPTY,
       policy: raw.policy ?? inherited.policy,
       ...(expectsNothing(expectations) ? {} : { expectations }),
+      ...(starttls === undefined ? {} : { starttls }),
       line: this.context.lineOf(at()),
     });
   }

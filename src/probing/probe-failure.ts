@@ -1,6 +1,7 @@
 /**
  * The closed set of reasons a probe got no certificate chain, with the fix an operator should
- * reach for. `network_unreachable` extends the contract: no route is not a refusal.
+ * reach for. `network_unreachable` and `starttls_failed` extend the contract: no route is not a
+ * refusal, and a plain-text protocol that would not switch to TLS is not a TLS failure.
  */
 export const PROBE_FAILURE_REASONS = {
   dns_error: 'the name does not resolve: check the host spelling and the DNS the exporter uses',
@@ -9,6 +10,7 @@ export const PROBE_FAILURE_REASONS = {
   connect_timeout: 'the TCP connection was not answered in time: check firewalls dropping packets',
   handshake_timeout: 'the server accepted TCP but did not finish TLS in time: is it TLS on that port?',
   handshake_failed: 'the TLS handshake failed (alert, reset, or not TLS): check protocol versions, ciphers, SNI',
+  starttls_failed: 'the server did not complete the STARTTLS upgrade: check that starttls names the protocol on that port and that the server offers TLS',
   timeout: 'the probe ran out of time: raise timeout or check the slow phase in certexp_probe_duration_seconds',
 } as const;
 
@@ -16,7 +18,7 @@ export type ProbeFailureReason = keyof typeof PROBE_FAILURE_REASONS;
 
 export const PROBE_FAILURE_REASON_NAMES = Object.keys(PROBE_FAILURE_REASONS) as ProbeFailureReason[];
 
-export type ProbePhase = 'dns' | 'connect' | 'handshake';
+export type ProbePhase = 'dns' | 'connect' | 'starttls' | 'handshake';
 
 /** A probe failure as a value: the reason is decided where the error happens, never parsed from text later. */
 export class ProbeError extends Error {
@@ -30,6 +32,8 @@ export class ProbeError extends Error {
 const TIMEOUT_REASON: Readonly<Record<ProbePhase, ProbeFailureReason>> = {
   dns: 'timeout',
   connect: 'connect_timeout',
+  // A server that never sends its greeting or its go-ahead is failing the upgrade, whatever the cause.
+  starttls: 'starttls_failed',
   handshake: 'handshake_timeout',
 };
 
@@ -50,6 +54,7 @@ export function classifyError(phase: ProbePhase, error: unknown, timedOut: boole
   let reason: ProbeFailureReason;
   if (phase === 'dns') reason = 'dns_error';
   else if (phase === 'handshake') reason = 'handshake_failed';
+  else if (phase === 'starttls') reason = 'starttls_failed';
   else reason = CONNECT_REASONS[code] ?? 'network_unreachable';
   return new ProbeError(reason, `${phase}: ${detail}`, { cause: error });
 }

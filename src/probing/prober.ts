@@ -1,10 +1,13 @@
 import type { ProbeFailureReason } from './probe-failure';
+import type { StarttlsProtocol } from './starttls/upgrade';
 
 export interface ProbeRequest {
   readonly host: string;
   readonly port: number;
   /** SNI (omitted for IP literals, as RFC 6066 requires) and the name verification checks. */
   readonly serverName: string;
+  /** The plain-text protocol to switch to TLS before the handshake; absent for implicit TLS. */
+  readonly starttls?: StarttlsProtocol;
 }
 
 export interface TlsFacts {
@@ -12,8 +15,8 @@ export interface TlsFacts {
   readonly cipher: string;
 }
 
-/** Seconds per phase; a phase is absent when the probe did not reach it. */
-export type PhaseDurations = Partial<Record<'dns' | 'connect' | 'handshake', number>>;
+/** Seconds per phase; a phase is absent when the probe did not reach it (starttls: or had none). */
+export type PhaseDurations = Partial<Record<'dns' | 'connect' | 'starttls' | 'handshake', number>>;
 
 export type ProbeOutcome =
   | {

@@ -1,10 +1,12 @@
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, createSecureContext, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import type { Clock } from '../clock';
 import { referenceIdentity } from '../pki/server-name';
 import { classifyError, ProbeError, type ProbePhase } from './probe-failure';
 import type { PhaseDurations, ProbeOutcome, Prober, ProbeRequest } from './prober';
 import type { Resolver } from './resolver';
+import type { StarttlsProtocol } from './starttls/upgrade';
+import { UPGRADES } from './starttls/upgrades';
 
 /** Longer chains are hostile or broken; the first certificates are what verification needs. */
 const MAX_CHAIN_LENGTH = 64;
@@ -85,7 +87,43 @@ function closeGracefully(socket: TLSSocket): void {
 }
 
 function ignore(): void {
-  // Deliberately empty: see the 'error' listeners in createTlsProber.
+  // Deliberately empty: see the 'error' listeners in connect() and handshake().
+}
+
+/** The sockets one probe opened, so a failure at any step closes them all. */
+type Track = (socket: Socket) => void;
+
+/** TCP to `address`, with the connect phase's reasons. */
+async function connect(address: string, port: number, signal: AbortSignal, track: Track): Promise<Socket> {
+  const tcp = tcpConnect({ host: address, port });
+  track(tcp);
+  // Errors are taken by phase(); this keeps a late one (after a phase settled) from crashing the process.
+  tcp.on('error', ignore);
+  await phase('connect', signal, tcp, 'connect', () => undefined);
+  return tcp;
+}
+
+/** The protocol's plain-text prelude, when the target names one; every failure is starttls_failed. */
+async function upgrade(tcp: Socket, protocol: StarttlsProtocol, serverName: string, signal: AbortSignal): Promise<void> {
+  try {
+    await UPGRADES[protocol](tcp, serverName, signal);
+  } catch (error) {
+    throw error instanceof ProbeError ? error : classifyError('starttls', error, signal.aborted);
+  }
+}
+
+interface Handshake {
+  readonly socket: TLSSocket;
+  readonly chain: Buffer[];
+}
+
+/** TLS over the connected (and upgraded) socket, with SNI; we verify later ourselves, so nothing is rejected here. */
+async function handshake(tcp: Socket, serverName: string, secureContext: SecureContext, signal: AbortSignal, track: Track): Promise<Handshake> {
+  const socket = tlsConnect({ socket: tcp, secureContext, rejectUnauthorized: false, ...sniFor(serverName) });
+  track(socket);
+  socket.on('error', ignore);
+  const chain = await phase('handshake', signal, socket, 'secureConnect', () => presentedChain(socket));
+  return { socket, chain };
 }
 
 export function createTlsProber(deps: { readonly resolver: Resolver; readonly clock: Clock }): Prober {
@@ -98,9 +136,9 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
 
   return async (request: ProbeRequest, signal: AbortSignal): Promise<ProbeOutcome> => {
     const phases: PhaseDurations = {};
+    const opened: Socket[] = [];
+    const track: Track = (socket) => { opened.push(socket); };
     let address: string | undefined;
-    let tcp: Socket | undefined;
-    let tls: TLSSocket | undefined;
     let started = clock.monotonic();
     const lap = (name: keyof PhaseDurations): void => {
       const now = clock.monotonic();
@@ -110,24 +148,17 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
     try {
       address = await resolveAddress(resolver, request.host, signal);
       lap('dns');
-      tcp = tcpConnect({ host: address, port: request.port });
-      // Errors are taken by phase(); this keeps a late one (after a phase settled) from crashing the process.
-      tcp.on('error', ignore);
-      await phase('connect', signal, tcp, 'connect', () => undefined);
+      const tcp = await connect(address, request.port, signal, track);
       lap('connect');
-      tls = tlsConnect({
-        socket: tcp,
-        secureContext,
-        rejectUnauthorized: false,
-        ...sniFor(request.serverName),
-      });
-      const connected = tls;
-      connected.on('error', ignore);
-      const chain = await phase('handshake', signal, connected, 'secureConnect', () => presentedChain(connected));
+      if (request.starttls !== undefined) {
+        await upgrade(tcp, request.starttls, request.serverName, signal);
+        lap('starttls');
+      }
+      const { socket, chain } = await handshake(tcp, request.serverName, secureContext, signal, track);
       lap('handshake');
-      const cipher = connected.getCipher();
-      const version = connected.getProtocol() ?? 'unknown';
-      closeGracefully(connected);
+      const cipher = socket.getCipher();
+      const version = socket.getProtocol() ?? 'unknown';
+      closeGracefully(socket);
       return {
         ok: true,
         address,
@@ -136,8 +167,7 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
         phases,
       };
     } catch (error) {
-      tls?.destroy();
-      tcp?.destroy();
+      for (const socket of opened.reverse()) socket.destroy();
       const failure = error instanceof ProbeError ? error : classifyError('handshake', error, false);
       return { ok: false, reason: failure.reason, error: failure.message, address, phases };
     }

@@ -2,6 +2,7 @@ import { systemClock } from '../../src/clock';
 import { runCheck, type CheckIo } from '../../src/cli/check-command';
 import { systemResolver } from '../../src/probing/resolver';
 import { buildTestPki, type TestPki } from '../support/scenarios';
+import { startStarttlsServer, STARTTLS_SCRIPTS } from '../support/starttls-servers';
 import { startTlsServer, type TlsTestServer } from '../support/tls-server';
 
 let pki: TestPki;
@@ -13,6 +14,7 @@ beforeAll(async () => {
   servers.soon = await startTlsServer({ key: pki.expiringSoon.key, chain: [pki.expiringSoon, pki.intermediate] });
   servers.expired = await startTlsServer({ key: pki.expired.key, chain: [pki.expired, pki.intermediate] });
   servers.v6 = await startTlsServer({ host: '::1', key: pki.ipOnly.key, chain: [pki.ipOnly, pki.intermediate] });
+  servers.smtp = await startStarttlsServer({ script: STARTTLS_SCRIPTS.smtp, key: pki.valid.key, chain: [pki.valid, pki.intermediate] });
 });
 
 afterAll(async () => {
@@ -78,6 +80,18 @@ describe('certexp check', () => {
     expect(run.out).toMatch(new RegExp(`^CERTEXP OK - \\[::1\\]:${port('v6')} \\(::1\\) verifies`, 'm'));
   });
 
+  it('upgrades with --starttls before the handshake and says so, with the starttls phase timed', async () => {
+    const run = await check([`127.0.0.1:${port('smtp')}`, ...trusted, '--starttls', 'smtp']);
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/^Connected to 127\.0\.0\.1 \(smtp STARTTLS\): TLSv1\.3, TLS_\w+; dns [\d.]+ ms, connect [\d.]+ ms, starttls [\d.]+ ms, handshake [\d.]+ ms/m);
+  });
+
+  it('exits 2 with starttls_failed and its fix when the port does not speak the protocol', async () => {
+    const run = await check([`127.0.0.1:${port('valid')}`, ...trusted, '--starttls', 'imap', '--timeout', '1']);
+    expect(run.code).toBe(2);
+    expect(run.out).toMatch(/^CERTEXP CRITICAL - 127\.0\.0\.1:\d+: starttls_failed\n {2}starttls: imap: .*\n {2}the server did not complete the STARTTLS upgrade/);
+  });
+
   it('prints JSON for scripts', async () => {
     const run = await check([`127.0.0.1:${port('valid')}`, ...trusted, '--json']);
     const result = JSON.parse(run.out) as { status: string; verified: boolean; tls: { version: string }; path: { subject: string }[]; daysLeft: number };
@@ -99,6 +113,7 @@ describe('certexp check', () => {
     [['localhost', '--warning-days', 'soon'], /--warning-days soon: want a number/],
     [['localhost', '--ca-file', 'missing.pem'], /cannot read missing\.pem/],
     [['localhost', '--bogus'], /Unknown option '--bogus'/],
+    [['localhost', '--starttls', 'http'], /--starttls http: want one of smtp, imap, pop3, ftp, ldap, xmpp, postgres, mysql/],
   ])('exits 3 (UNKNOWN) on bad input %j', async (argv, message) => {
     const run = await check(argv);
     expect(run.code).toBe(3);

@@ -9,12 +9,27 @@ const files = readdirSync(EXAMPLES).filter((name) => name.endsWith('.yml')).sort
 
 describe('config/examples', () => {
   it('holds an example for each feature that has one', () => {
-    expect(files).toEqual(expect.arrayContaining(['expectations.yml']));
+    expect(files).toEqual(expect.arrayContaining(['expectations.yml', 'starttls.yml']));
   });
 
   it.each(files)('loads %s without a finding, as --config.check would', async (name) => {
     const config = await loadConfig(join(EXAMPLES, name));
     expect(config.targets.length).toBeGreaterThan(0);
+  });
+
+  it('gives every target of starttls.yml its protocol and the protocol\'s port unless it sets one', async () => {
+    const config = await loadConfig(join(EXAMPLES, 'starttls.yml'));
+    expect(config.targets.map((t) => `${t.name} ${t.starttls ?? ''}`)).toEqual([
+      'mx.example.com:25 smtp',
+      'mail-submission smtp',
+      'mail.example.com:143 imap',
+      'mail.example.com:110 pop3',
+      'files.example.com:21 ftp',
+      'ldap.internal.example:389 ldap',
+      'chat.example.com:5222 xmpp',
+      'db.internal.example:5432 postgres',
+      'db.internal.example:3306 mysql',
+    ]);
   });
 
   it('gives every target of expectations.yml the expectations its comments describe', async () => {

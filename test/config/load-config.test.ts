@@ -41,7 +41,7 @@ async function errorOf(text: string, files: Record<string, string> = {}): Promis
   throw new Error('expected a ConfigError');
 }
 
-const ALLOWED_TARGET_KEYS = 'host, port, server_name, name, interval, timeout, ca_file, policy, expected_fingerprints, allowed_issuers, max_validity';
+const ALLOWED_TARGET_KEYS = 'host, port, server_name, name, interval, timeout, ca_file, policy, expected_fingerprints, allowed_issuers, max_validity, starttls';
 const ALLOWED_DEFAULTS_KEYS = 'interval, timeout, ca_file, policy, expected_fingerprints, allowed_issuers, max_validity';
 const EXAMPLES = '(examples: 500ms, 10s, 5m, 1h, 1d)';
 const MAPPING = `a mapping with keys ${ALLOWED_TARGET_KEYS}`;
@@ -319,6 +319,23 @@ describe('loadConfig accepting good files', () => {
   it('rejects a policy that is not web or rfc5280, naming both', async () => {
     const error = await errorOf(yaml('targets:', '  - host: a.example', '    policy: strict'));
     expect(error.message).toBe(`${FILE}:3:13: targets[0].policy: expected one of "web", "rfc5280", got "strict"`);
+  });
+
+  it('takes the STARTTLS protocol\'s port and names the target by it when starttls is set without a port', async () => {
+    const config = await load(yaml('targets:', '  - host: mx.example', '    starttls: smtp', '  - host: db.example', '    starttls: postgres', '    port: 6432'));
+    expect(config.targets.map((t) => [t.name, t.port, t.starttls])).toEqual([['mx.example:25', 25, 'smtp'], ['db.example:6432', 6432, 'postgres']]);
+  });
+
+  it('leaves starttls out of a target that does not set it', async () => {
+    const config = await load(yaml('targets:', '  - host: a.example'));
+    expect(config.targets[0]).not.toHaveProperty('starttls');
+  });
+
+  it('rejects a starttls protocol it does not speak, naming those it does', async () => {
+    const error = await errorOf(yaml('targets:', '  - host: a.example', '    starttls: http'));
+    expect(error.message).toBe(
+      `${FILE}:3:15: targets[0].starttls: expected one of "smtp", "imap", "pop3", "ftp", "ldap", "xmpp", "postgres", "mysql", got "http"`,
+    );
   });
 
   it('applies defaults and lets targets override them when both are given', async () => {
