@@ -11,7 +11,6 @@ import type { TrustStore } from './pki/trust-store';
 import { TrustStores } from './pki/trust-stores';
 import { VERIFY_FAILURE_REASONS } from './pki/verify-reasons';
 import { PROBE_FAILURE_REASONS } from './probing/probe-failure';
-import { probeIdentity, probeRequestFor } from './probing/probe-request';
 import type { Prober } from './probing/prober';
 import { systemResolver, type Resolver } from './probing/resolver';
 import { createTlsProber } from './probing/tls-prober';
@@ -24,6 +23,8 @@ export interface DaemonOptions {
   readonly configFile: string;
   readonly logger: Logger;
   readonly concurrency: number;
+  /** Bounds of the handshake histogram, in seconds. */
+  readonly handshakeBuckets?: readonly number[];
   readonly clock?: Clock;
   readonly resolver?: Resolver;
   readonly loadConfig?: (file: string) => Promise<Config>;
@@ -44,7 +45,7 @@ interface ActiveTarget {
  * to the results store. It owns no sockets or HTTP; main.ts and web/ sit around it.
  */
 export class Daemon {
-  readonly store = new ResultsStore();
+  readonly store: ResultsStore;
   readonly metrics: ExporterMetrics;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -62,6 +63,7 @@ export class Daemon {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger;
     this.loadConfig = options.loadConfig ?? ((file) => defaultLoadConfig(file));
+    this.store = new ResultsStore(options.handshakeBuckets);
     const cache = new CertificateCache();
     this.analyzer = new ChainAnalyzer(cache, new SignatureVerifier());
     this.trustStores = new TrustStores(cache);
@@ -123,6 +125,7 @@ export class Daemon {
       return { ok: true, targets: config.targets.length };
     } catch (error) {
       this.reloadStatus = { ...this.reloadStatus, successful: false };
+      this.metrics.invalidate();
       const message = error instanceof Error ? error.message : String(error);
       const issues = error instanceof ConfigError ? error.issues : undefined;
       this.log.error({ file: this.options.configFile, issues, err: error instanceof ConfigError ? undefined : error },
@@ -135,7 +138,7 @@ export class Daemon {
     const { store, rejected } = this.trustStores.forAnchors(config.caCertificates);
     if (rejected > 0) this.log.warn({ target: config.name, ca_file: config.caFile, rejected }, 'ca_file certificates that could not be parsed are not trusted');
     const anchors = config.caCertificates.map((der) => der.toString('base64')).join(',');
-    return { config, trust: store, identity: JSON.stringify([probeIdentity(config), config.policy, anchors, config.expectations ?? null]) };
+    return { config, trust: store, identity: JSON.stringify([config.host, config.port, config.serverName, config.policy, anchors, config.expectations ?? null]) };
   }
 
   private apply(config: Config): void {
@@ -146,6 +149,8 @@ export class Daemon {
     }
     this.store.retain(new Set(next.keys()));
     this.targets = next;
+    // Removed targets must not linger in a /metrics body rendered before the reload.
+    this.metrics.invalidate();
     this.trustStores.retain(new Set(Array.from(next.values(), (t) => t.trust)));
     this.scheduler.sync(Array.from(next.values(), (active) => ({
       key: active.config.name,
@@ -160,7 +165,7 @@ export class Daemon {
   private async probe(active: ActiveTarget, previous: TargetResult | undefined): Promise<TargetResult> {
     const { config } = active;
     const outcome = await this.prober(
-      probeRequestFor(config),
+      { host: config.host, port: config.port, serverName: config.serverName },
       AbortSignal.timeout(config.timeoutMs),
     );
     return assessProbe({

@@ -51,7 +51,7 @@ async function runDaemon(flags: DaemonFlags): Promise<void> {
       return;
     }
   }
-  const daemon = new Daemon({ configFile: flags.configFile, logger, concurrency: flags.concurrency });
+  const daemon = new Daemon({ configFile: flags.configFile, logger, concurrency: flags.concurrency, handshakeBuckets: flags.handshakeBuckets });
   try {
     await daemon.start();
   } catch (error) {

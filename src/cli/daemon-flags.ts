@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_HANDSHAKE_BUCKETS } from '../results/results-store';
 
 export interface DaemonFlags {
   readonly configFile: string;
@@ -8,6 +9,7 @@ export interface DaemonFlags {
   readonly logLevel: string;
   readonly configCheck: boolean;
   readonly concurrency: number;
+  readonly handshakeBuckets: readonly number[];
   readonly help: boolean;
   readonly version: boolean;
 }
@@ -25,6 +27,7 @@ export const USAGE = `Usage: certexp [flags]
   --web.config.file=PATH       TLS and basic auth for that address, exporter-toolkit format (default none)
   --log.level=LEVEL            ${LOG_LEVELS.join(', ')} (default info)
   --probe.concurrency=N        probes in flight at once across all targets (default 256)
+  --probe.handshake-buckets=L  handshake histogram bounds in seconds (default 0.05,0.1,0.25,0.5,1,2,5)
   --config.check               validate the config file, print what is wrong, exit 0 or 1
   --version                    print the version
   --help                       print this help
@@ -45,6 +48,14 @@ export function parseListenAddress(text: string): { host: string; port: number }
   return { host: host === '' ? '::' : host, port };
 }
 
+/** Histogram bounds: positive, increasing, few (each bound is a series per target). */
+function parseBuckets(text: string): number[] {
+  const bounds = text.split(',').map((part) => Number(part.trim()));
+  const ok = bounds.length >= 1 && bounds.length <= 20 && bounds.every((b, i) => Number.isFinite(b) && b > 0 && (i === 0 || b > (bounds[i - 1] ?? 0)));
+  if (!ok) throw new UsageError(`--probe.handshake-buckets=${text}: want 1 to 20 increasing positive numbers of seconds, comma-separated`);
+  return bounds;
+}
+
 export function parseDaemonFlags(argv: readonly string[]): DaemonFlags {
   let values;
   try {
@@ -58,6 +69,7 @@ export function parseDaemonFlags(argv: readonly string[]): DaemonFlags {
         'web.config.file': { type: 'string' },
         'log.level': { type: 'string', default: 'info' },
         'probe.concurrency': { type: 'string', default: '256' },
+        'probe.handshake-buckets': { type: 'string', default: DEFAULT_HANDSHAKE_BUCKETS.join(',') },
         'config.check': { type: 'boolean', default: false },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -80,6 +92,7 @@ export function parseDaemonFlags(argv: readonly string[]): DaemonFlags {
     logLevel,
     configCheck: values['config.check'],
     concurrency,
+    handshakeBuckets: parseBuckets(values['probe.handshake-buckets']),
     help: values.help,
     version: values.version,
   };

@@ -24,6 +24,13 @@ const CONTENT_TYPE: Readonly<Record<Format, string>> = {
   openmetrics: Registry.OPENMETRICS_CONTENT_TYPE,
 };
 
+/**
+ * How long a rendered body is served again. Ten scrapers arriving together (HA pairs, federation,
+ * a person with curl) then cost one rendering of thousands of targets, not ten; a second is
+ * nothing next to scrape intervals, and a reload invalidates it at once.
+ */
+const RENDER_REUSE_MS = 1000;
+
 const LINT_BREAKING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 function negotiate(accept: string | undefined): Format {
@@ -58,6 +65,7 @@ export interface ExporterMetricsDeps {
  */
 export class ExporterMetrics {
   private readonly registries: Readonly<Record<Format, AnyRegistry>>;
+  private recent: Partial<Record<Format, { readonly at: number; readonly rendered: Promise<RenderedMetrics> }>> = {};
 
   constructor(private readonly deps: ExporterMetricsDeps) {
     const build = (format: Format): AnyRegistry => {
@@ -88,8 +96,22 @@ export class ExporterMetrics {
     this.registries = { text: build('text'), openmetrics: build('openmetrics') };
   }
 
-  async render(accept: string | undefined): Promise<RenderedMetrics> {
+  render(accept: string | undefined): Promise<RenderedMetrics> {
     const format = negotiate(accept);
+    const now = this.deps.clock.monotonic();
+    const recent = this.recent[format];
+    if (recent !== undefined && now - recent.at < RENDER_REUSE_MS) return recent.rendered;
+    const rendered = this.renderNow(format);
+    this.recent[format] = { at: now, rendered };
+    return rendered;
+  }
+
+  /** Forgets rendered bodies, so the next scrape shows a change (a reload) at once. */
+  invalidate(): void {
+    this.recent = {};
+  }
+
+  private async renderNow(format: Format): Promise<RenderedMetrics> {
     const { store, clock, targets } = this.deps;
     const ours = renderResultFamilies(store.results(), clock.now(), format)
       + renderCountFamilies(store.counts(), store.handshakeBuckets, format)

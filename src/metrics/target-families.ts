@@ -1,7 +1,7 @@
 import type { TargetConfig } from '../config/config-types';
 import type { TargetCounts } from '../results/results-store';
 import type { TargetResult } from '../results/target-result';
-import { familyHeader, formatValue, labels, type Format, type MetricType } from './exposition';
+import { escapeLabelValue, familyHeader, formatValue, labels, type Format, type MetricType } from './exposition';
 
 const DAY_MS = 86_400_000;
 
@@ -18,6 +18,22 @@ interface ResultFamily extends Family {
 
 const line = (name: string, pairs: readonly (readonly [string, string])[], value: number): string =>
   `${name}${labels(pairs)} ${formatValue(value)}\n`;
+
+/** `target="..."`, escaped once per name: the label every per-target line starts with. */
+const targetLabels = new Map<string, string>();
+function targetLabel(target: string): string {
+  let text = targetLabels.get(target);
+  if (text === undefined) {
+    if (targetLabels.size > 100_000) targetLabels.clear();
+    text = `target="${escapeLabelValue(target)}"`;
+    targetLabels.set(target, text);
+  }
+  return text;
+}
+
+/** A sample line whose first label is the target; `more` is already-formatted `,name="value"` text. */
+const targetLine = (name: string, target: string, more: string, value: number): string =>
+  `${name}{${targetLabel(target)}${more}} ${formatValue(value)}\n`;
 
 /** Durations to the microsecond: more digits are noise, and they cost bytes on every scrape. */
 const micro = (seconds: number): number => Math.round(seconds * 1e6) / 1e6;
@@ -99,36 +115,59 @@ export function renderResultFamilies(results: readonly TargetResult[], now: numb
   out.push(familyHeader(REMAINING_DAYS.name, REMAINING_DAYS.help, REMAINING_DAYS.type, format));
   for (const result of results) {
     const notAfter = result.chain?.earliestNotAfter;
-    if (notAfter !== undefined) out.push(line(REMAINING_DAYS.name, [['target', result.target]], (notAfter - now) / DAY_MS));
+    if (notAfter !== undefined) out.push(targetLine(REMAINING_DAYS.name, result.target, '', (notAfter - now) / DAY_MS));
   }
   return out.join('');
 }
 
+/** Count fragments per counts object, rebuilt only when a probe has been recorded since. */
+const countFragments = new WeakMap<Readonly<TargetCounts>, { probes: number; text: string[] }>();
+
+function countLines(target: string, c: Readonly<TargetCounts>, buckets: readonly number[]): string[] {
+  const histogram = 'certexp_tls_handshake_duration_seconds';
+  const { bucketCounts, sum, count } = c.handshake;
+  const histogramLines = count === 0 ? '' : [
+    ...buckets.map((bound, i) => targetLine(`${histogram}_bucket`, target, `,le="${formatValue(bound)}"`, bucketCounts[i] ?? 0)),
+    targetLine(`${histogram}_bucket`, target, ',le="+Inf"', count),
+    targetLine(`${histogram}_sum`, target, '', micro(sum)),
+    targetLine(`${histogram}_count`, target, '', count),
+  ].join('');
+  return [
+    targetLine('certexp_probes_total', target, '', c.probes),
+    [...c.probeFailures].map(([reason, n]) => targetLine('certexp_probe_failures_total', target, `,reason="${reason}"`, n)).join(''),
+    [...c.verifyFailures].map(([reason, n]) => targetLine('certexp_verify_failures_total', target, `,reason="${reason}"`, n)).join(''),
+    histogramLines,
+  ];
+}
+
+const COUNT_FAMILIES: readonly Family[] = [
+  { name: 'certexp_probes_total', type: 'counter', help: 'Probes run.' },
+  { name: 'certexp_probe_failures_total', type: 'counter', help: 'Probes that got no certificate chain, by reason.' },
+  { name: 'certexp_verify_failures_total', type: 'counter', help: 'Probes whose chain failed verification, by reason.' },
+  { name: 'certexp_tls_handshake_duration_seconds', type: 'histogram', help: 'TLS handshake latency, from TCP connected to handshake done.' },
+];
+
 /** Counters and the handshake histogram, from the running counts in the results store. */
 export function renderCountFamilies(counts: readonly (readonly [string, Readonly<TargetCounts>])[], buckets: readonly number[], format: Format): string {
+  const perTarget = counts.map(([target, c]) => {
+    let cached = countFragments.get(c);
+    if (cached?.probes !== c.probes) {
+      cached = { probes: c.probes, text: countLines(target, c, buckets) };
+      countFragments.set(c, cached);
+    }
+    return cached.text;
+  });
   const out: string[] = [];
-  out.push(familyHeader('certexp_probes_total', 'Probes run.', 'counter', format));
-  for (const [target, c] of counts) out.push(line('certexp_probes_total', [['target', target]], c.probes));
-  out.push(familyHeader('certexp_probe_failures_total', 'Probes that got no certificate chain, by reason.', 'counter', format));
-  for (const [target, c] of counts) for (const [reason, n] of c.probeFailures) out.push(line('certexp_probe_failures_total', [['target', target], ['reason', reason]], n));
-  out.push(familyHeader('certexp_verify_failures_total', 'Probes whose chain failed verification, by reason.', 'counter', format));
-  for (const [target, c] of counts) for (const [reason, n] of c.verifyFailures) out.push(line('certexp_verify_failures_total', [['target', target], ['reason', reason]], n));
-  const histogram = 'certexp_tls_handshake_duration_seconds';
-  out.push(familyHeader(histogram, 'TLS handshake latency, from TCP connected to handshake done.', 'histogram', format));
-  for (const [target, c] of counts) {
-    const { bucketCounts, sum, count } = c.handshake;
-    if (count === 0) continue;
-    buckets.forEach((bound, i) => { out.push(line(`${histogram}_bucket`, [['target', target], ['le', formatValue(bound)]], bucketCounts[i] ?? 0)); });
-    out.push(line(`${histogram}_bucket`, [['target', target], ['le', '+Inf']], count));
-    out.push(line(`${histogram}_sum`, [['target', target]], micro(sum)));
-    out.push(line(`${histogram}_count`, [['target', target]], count));
-  }
+  COUNT_FAMILIES.forEach((family, index) => {
+    out.push(familyHeader(family.name, family.help, family.type, format));
+    for (const text of perTarget) out.push(text[index] ?? '');
+  });
   return out.join('');
 }
 
 /** Configuration, probed yet or not: staleness alerts compare against the interval. */
 export function renderConfigFamilies(targets: Iterable<TargetConfig>, format: Format): string {
   const out = [familyHeader('certexp_probe_interval_seconds', 'Configured probe interval of each target.', 'gauge', format)];
-  for (const target of targets) out.push(line('certexp_probe_interval_seconds', [['target', target.name]], target.intervalMs / 1000));
+  for (const target of targets) out.push(targetLine('certexp_probe_interval_seconds', target.name, '', target.intervalMs / 1000));
   return out.join('');
 }
