@@ -64,7 +64,14 @@ export function signatureDigest(algorithm: SignatureAlgorithm): string | undefin
   return scheme.kind === 'pss' ? pssOptions(algorithm)?.hash : scheme.hash;
 }
 
-function checkSignature(key: KeyObject, subject: ParsedCertificate): boolean {
+/** What a signature covers and how it was made: a certificate, or an OCSP response's tbsResponseData. */
+export interface SignedData {
+  readonly tbs: Uint8Array;
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  readonly signature: Uint8Array;
+}
+
+function checkSignature(key: KeyObject, subject: SignedData): boolean {
   const algorithm = subject.signatureAlgorithm;
   const scheme = SCHEMES[algorithm.oid];
   if (scheme === undefined) return false;
@@ -118,6 +125,11 @@ export class SignatureVerifier {
     if (map.size >= this.capacity) map.clear();
     map.set(key, value);
   }
+}
+
+/** Whether `signed` verifies with the key of `spki` (DER SubjectPublicKeyInfo); an unusable key or encoding does not. */
+export function verifySignedData(spki: Buffer, signed: SignedData): boolean {
+  return attempt(() => checkSignature(createPublicKey({ key: spki, format: 'der', type: 'spki' }), signed), false);
 }
 
 /** OpenSSL rejects some keys and signature encodings by throwing; for us that is a failed check. */

@@ -26,6 +26,8 @@ export type ProbeOutcome =
       readonly chain: readonly Buffer[];
       readonly tls: TlsFacts;
       readonly phases: PhaseDurations;
+      /** DER OCSP response the server stapled in the handshake; absent when it sent none. */
+      readonly ocspResponse?: Buffer;
     }
   | {
       readonly ok: false;

@@ -1,5 +1,5 @@
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket, type TLSSocketOptions } from 'node:tls';
 import type { Clock } from '../clock';
 import { referenceIdentity } from '../pki/server-name';
 import { classifyError, ProbeError, type ProbePhase } from './probe-failure';
@@ -115,15 +115,25 @@ async function upgrade(tcp: Socket, protocol: StarttlsProtocol, serverName: stri
 interface Handshake {
   readonly socket: TLSSocket;
   readonly chain: Buffer[];
+  /** The OCSP response the server stapled, if it sent one. */
+  readonly ocspResponse: Buffer | undefined;
 }
 
 /** TLS over the connected (and upgraded) socket, with SNI; we verify later ourselves, so nothing is rejected here. */
 async function handshake(tcp: Socket, serverName: string, secureContext: SecureContext, signal: AbortSignal, track: Track): Promise<Handshake> {
-  const socket = tlsConnect({ socket: tcp, secureContext, rejectUnauthorized: false, ...sniFor(serverName) });
+  // requestOCSP asks for a stapled response (status_request), as browsers do; it arrives before
+  // secureConnect. tls.connect hands it to the TLSSocket, though @types/node lists it only there.
+  const options: ConnectionOptions & Pick<TLSSocketOptions, 'requestOCSP'> = {
+    socket: tcp, secureContext, rejectUnauthorized: false, requestOCSP: true, ...sniFor(serverName),
+  };
+  const socket = tlsConnect(options);
   track(socket);
   socket.on('error', ignore);
+  let ocspResponse: Buffer | undefined;
+  // Node emits null when the server staples nothing.
+  socket.once('OCSPResponse', (response: unknown) => { if (Buffer.isBuffer(response) && response.length > 0) ocspResponse = response; });
   const chain = await phase('handshake', signal, socket, 'secureConnect', () => presentedChain(socket));
-  return { socket, chain };
+  return { socket, chain, ocspResponse };
 }
 
 export function createTlsProber(deps: { readonly resolver: Resolver; readonly clock: Clock }): Prober {
@@ -154,7 +164,7 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
         await upgrade(tcp, request.starttls, request.serverName, signal);
         lap('starttls');
       }
-      const { socket, chain } = await handshake(tcp, request.serverName, secureContext, signal, track);
+      const { socket, chain, ocspResponse } = await handshake(tcp, request.serverName, secureContext, signal, track);
       lap('handshake');
       const cipher = socket.getCipher();
       const version = socket.getProtocol() ?? 'unknown';
@@ -165,6 +175,7 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
         chain,
         tls: { version, cipher: cipher.standardName || cipher.name },
         phases,
+        ...(ocspResponse === undefined ? {} : { ocspResponse }),
       };
     } catch (error) {
       for (const socket of opened.reverse()) socket.destroy();

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { systemResolver } from '../../src/probing/resolver';
 import { createTlsProber } from '../../src/probing/tls-prober';
 import type { TestCert } from '../support/pki';
 import { chainPem, type TestPki } from '../support/scenarios';
+import { startSServer } from '../support/s-server';
 import { describeWithTool } from '../support/tools';
 import { buildConformanceCases, type ConformanceCase } from './cases';
 
@@ -60,34 +61,6 @@ function opensslVerdict(dir: string, c: ConformanceCase, pki: TestPki): Promise<
 
 function expectedOpenssl(c: ConformanceCase): Verdict {
   return typeof c.openssl === 'string' ? c.openssl : c.openssl.says;
-}
-
-function startSServer(dir: string, name: string, chain: readonly TestCert[]): Promise<{ port: number; child: ChildProcess }> {
-  const [leaf, ...rest] = chain as [TestCert, ...TestCert[]];
-  return (async () => {
-    await writeFile(join(dir, `${name}.pem`), leaf.pem);
-    await writeFile(join(dir, `${name}.key`), leaf.key.privateKeyPem);
-    await writeFile(join(dir, `${name}-chain.pem`), chainPem(...rest));
-    // -www: without it s_server serves stdin, and with stdin closed it drops the connection.
-    // SECLEVEL=0 so that the weak-key and SHA-1 cases can be served at all.
-    const args = ['s_server', '-www', '-naccept', '1', '-accept', '127.0.0.1:0', '-cipher', 'DEFAULT:@SECLEVEL=0',
-      '-cert', join(dir, `${name}.pem`), '-key', join(dir, `${name}.key`)];
-    if (rest.length > 0) args.push('-cert_chain', join(dir, `${name}-chain.pem`));
-    const child = spawn('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      const onData = (chunk: Buffer): void => {
-        output += chunk.toString();
-        const match = /ACCEPT\s+127\.0\.0\.1:(\d+)/.exec(output);
-        if (match !== null) resolve(Number(match[1]));
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.once('exit', () => { reject(new Error(`s_server exited: ${output}`)); });
-      setTimeout(() => { reject(new Error(`s_server did not listen within 5 s: ${output}`)); }, 5000).unref();
-    });
-    return { port, child };
-  })();
 }
 
 describeWithTool('openssl', 'openssl', 'verdicts against openssl verify -x509_strict -purpose sslserver', () => {
@@ -142,7 +115,7 @@ describeWithTool('openssl', 'openssl', 'verdicts against openssl verify -x509_st
     const wrong: string[] = [];
     const served = cases.filter((c) => c.later === undefined && c.maxDepth === undefined);
     for (const [i, c] of served.entries()) {
-      const { port, child } = await startSServer(dir, `case${i}`, c.chain);
+      const { port, child } = await startSServer(dir, `case${i}`, c.chain, { naccept: 1 });
       try {
         const outcome = await prober({ host: '127.0.0.1', port, serverName: c.serverName }, AbortSignal.timeout(5000));
         if (!outcome.ok) {
