@@ -191,9 +191,10 @@ function saturationIntervalMs(options: Options, targets: number, floor: FloorRes
   return Math.max(1000, Math.ceil((targets / floor.handshakesPerCpuSecond) * 10) * 100);
 }
 
-async function runSize(targets: number, options: Options, blackbox: BlackboxBinary, workDir: string): Promise<SizeResult> {
+/** cacheDir keeps the generated certificates between runs; workDir is this run's own (configs, logs, profiles). */
+async function runSize(targets: number, options: Options, blackbox: BlackboxBinary, cacheDir: string, workDir: string): Promise<SizeResult> {
   log(`== N = ${targets} ==`);
-  const { certs, path: certsPath, generatedMs } = await loadOrCreateFleetCerts(workDir, targets, log);
+  const { certs, path: certsPath, generatedMs } = await loadOrCreateFleetCerts(cacheDir, targets, log);
   const fleet = await startFleet({ certs, certsPath, shards: options.fleetShards, workDir, benchDist });
   try {
     log(`  fleet: ${options.fleetShards} process(es), ${targets} names on 127.0.0.1`);
@@ -338,16 +339,20 @@ function gitCommit(): string {
 async function main(): Promise<void> {
   installCleanup();
   const options = parseOptions(process.argv.slice(2));
-  const workDir = join(repoRoot, 'bench', '.cache');
-  mkdirSync(workDir, { recursive: true });
+  const cacheDir = join(repoRoot, 'bench', '.cache');
   const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+  // A directory per run, so two runs in one checkout never overwrite each other's configs or fleet root.
+  const workDir = join(cacheDir, 'runs', stamp);
+  mkdirSync(workDir, { recursive: true });
+  log(`work files (configs, logs, profiles): ${relative(process.cwd(), workDir)}`);
   const blackbox = findBlackbox(options.blackbox, options.installBlackbox, log);
   if (blackbox.found) log(`blackbox_exporter ${blackbox.version} at ${blackbox.path}`);
   else log(`blackbox_exporter ABSENT: ${blackbox.reason}. The comparison columns will be empty.`);
   if (availableParallelism() !== 2) log(`note: this machine has ${availableParallelism()} CPUs; the goals are stated for 2`);
 
   const sizes: SizeResult[] = [];
-  for (const targets of options.targets) sizes.push(await runSize(targets, options, blackbox, workDir));
+  for (const targets of options.targets) sizes.push(await runSize(targets, options, blackbox, cacheDir, workDir));
 
   const result: BenchResult = {
     startedAt: startedAt.toISOString(),
@@ -373,7 +378,7 @@ async function main(): Promise<void> {
     if (size.profile.saturated !== undefined) process.stdout.write(`\n${formatSummary(size.profile.saturated, `certexp profile, N=${size.targets}, saturated probing window`)}\n`);
   }
   mkdirSync(options.out, { recursive: true });
-  const outFile = join(options.out, `${startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`);
+  const outFile = join(options.out, `${stamp}.json`);
   writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`\nwritten: ${relative(process.cwd(), outFile)}\n`);
 }
