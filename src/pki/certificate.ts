@@ -158,19 +158,162 @@ function readNameConstraints(extension: pkijs.Extension): NameConstraints {
   };
 }
 
-function decode(der: Buffer): pkijs.Certificate {
-  try {
-    return pkijs.Certificate.fromBER(der);
-  } catch (error) {
-    throw new MalformedCertificateError('not an X.509 certificate', { cause: error });
+/** Octets needed for `value` in base 2^bits: the shortest, and so the only DER, spelling of a tag or length. */
+function minimalOctets(value: number, bits: number): number {
+  let octets = 1;
+  for (let rest = value; rest >= 2 ** bits; rest = Math.floor(rest / 2 ** bits)) octets++;
+  return octets;
+}
+
+/**
+ * DER, not merely BER (X.690 §10): tags and definite lengths in their shortest form, strings
+ * primitive. asn1js accepts BER (and its own "needlessly long" warning misfires on lengths like
+ * 0x0200); the signature covers the bytes as sent, so a BER re-spelling of a signed certificate
+ * would otherwise verify under a new fingerprint.
+ */
+function assertDer(root: asn1js.AsnType): void {
+  const pending: asn1js.AsnType[] = [root];
+  for (let block = pending.pop(); block !== undefined; block = pending.pop()) {
+    const { idBlock, lenBlock } = block;
+    const tagOctets = idBlock.tagNumber < 31 ? 1 : 1 + minimalOctets(idBlock.tagNumber, 7);
+    const lengthOctets = lenBlock.length < 128 ? 1 : 1 + minimalOctets(lenBlock.length, 8);
+    if (lenBlock.isIndefiniteForm || idBlock.blockLength !== tagOctets || lenBlock.blockLength !== lengthOctets) {
+      throw new MalformedCertificateError('not DER: an indefinite or needlessly long tag or length');
+    }
+    // asn1js lets a child run past its parent's length when the buffer goes on: the lengths must agree.
+    if (block.valueBlock.blockLength !== lenBlock.length) throw new MalformedCertificateError('a length disagrees with its content');
+    if (idBlock.tagClass === 1 && idBlock.isConstructed && idBlock.tagNumber !== 16 && idBlock.tagNumber !== 17) {
+      throw new MalformedCertificateError('not DER: a constructed string');
+    }
+    if (idBlock.tagClass === 1 && !idBlock.isConstructed) {
+      assertPrimitiveContent(idBlock.tagNumber, block.valueBeforeDecodeView.subarray(idBlock.blockLength + lenBlock.blockLength));
+    }
+    if (block instanceof asn1js.Constructed) pending.push(...block.valueBlock.value);
   }
 }
 
+/**
+ * X.690 content rules asn1js does not enforce: a BOOLEAN is one octet, 00 or FF (DER §11.1); an
+ * INTEGER has at least one octet (§8.3.1); a BIT STRING starts with its unused-bits octet (§8.6.2).
+ * asn1js reads "01 03 6c 6f 63" as TRUE and "02 00" or "03 00" as empty values.
+ */
+function assertPrimitiveContent(tagNumber: number, content: Uint8Array): void {
+  if (tagNumber === 1 && !(content.length === 1 && (content[0] === 0x00 || content[0] === 0xff))) {
+    throw new MalformedCertificateError('not DER: a BOOLEAN other than 00 or FF');
+  }
+  if ((tagNumber === 2 || tagNumber === 3) && content.length === 0) throw new MalformedCertificateError('an INTEGER or BIT STRING has no content');
+}
+
+function decode(der: Buffer): { cert: pkijs.Certificate; tbs: asn1js.AsnType | undefined } {
+  const asn1 = asn1js.fromBER(der);
+  if (asn1.offset === -1) throw new MalformedCertificateError(`not an X.509 certificate: ${asn1.result.error}`);
+  // A TLS Certificate entry is exactly one certificate (RFC 8446 §4.4.2): bytes after it are not ignored.
+  if (asn1.offset !== der.length) throw new MalformedCertificateError(`${der.length - asn1.offset} bytes after the certificate`);
+  assertDer(asn1.result);
+  let cert: pkijs.Certificate;
+  try {
+    cert = new pkijs.Certificate({ schema: asn1.result });
+  } catch (error) {
+    throw new MalformedCertificateError('not an X.509 certificate', { cause: error });
+  }
+  const tbs = asn1.result instanceof asn1js.Sequence ? asn1.result.valueBlock.value[0] : undefined;
+  return { cert, tbs };
+}
+
+const UTC_TIME = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
+const GENERALIZED_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
+
+/**
+ * A validity time read from its own characters, as RFC 5280 §4.1.2.5 defines them: UTCTime
+ * YYMMDDHHMMSSZ (YY >= 50 is 19YY, else 20YY), GeneralizedTime YYYYMMDDHHMMSSZ without fractions,
+ * each field in range. asn1js reads "4912312359Z" as 1899 and month 13 as next January; it does
+ * not get to decide when a certificate expires.
+ */
+function readTime(block: asn1js.AsnType | undefined, field: string): number {
+  const generalized = block instanceof asn1js.GeneralizedTime;
+  if (!generalized && !(block instanceof asn1js.UTCTime)) throw new MalformedCertificateError(`${field} is not a time`);
+  const text = Buffer.from(block.valueBlock.valueHexView).toString('latin1');
+  const match = (generalized ? GENERALIZED_TIME : UTC_TIME).exec(text);
+  if (match === null) throw new MalformedCertificateError(`${field} ${JSON.stringify(text)} is not an RFC 5280 time`);
+  const [y, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
+  const year = generalized ? y : y >= 50 ? 1900 + y : 2000 + y;
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  const inRange = month >= 1 && month <= 12 && hour <= 23 && minute <= 59 && second <= 59;
+  // Date rolls 31 April over into May: a day the month does not have is not a date.
+  if (!inRange || date.getUTCDate() !== day) throw new MalformedCertificateError(`${field} ${JSON.stringify(text)} is not a valid date`);
+  return date.getTime();
+}
+
+function readValidity(tbs: asn1js.AsnType | undefined): { notBefore: number; notAfter: number } {
+  const fields = tbs instanceof asn1js.Sequence ? tbs.valueBlock.value : [];
+  const first = fields[0]?.idBlock;
+  const versioned = first?.tagClass === 3 && first.tagNumber === 0;
+  const validity = fields[versioned ? 4 : 3];
+  const times = validity instanceof asn1js.Sequence ? validity.valueBlock.value : [];
+  return { notBefore: readTime(times[0], 'notBefore'), notAfter: readTime(times[1], 'notAfter') };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** asn1js falls back to Latin-1 for a UTF8String that is not UTF-8, so two different names could compare equal. */
+function assertNameStrings(name: pkijs.RelativeDistinguishedNames, field: string): void {
+  for (const attribute of name.typesAndValues) {
+    const value: unknown = attribute.value;
+    if (!(value instanceof asn1js.Utf8String)) continue;
+    try {
+      utf8.decode(value.valueBlock.valueHexView);
+    } catch {
+      throw new MalformedCertificateError(`${field} has a UTF8String that is not UTF-8`);
+    }
+  }
+}
+
+const RSASSA_PSS = '1.2.840.113549.1.1.10';
+
+/** RSASSA-PSS parameters that do not decode would throw wherever the signature is looked at later. */
+function assertPssParameters(parameters: Uint8Array): void {
+  const asn1 = asn1js.fromBER(parameters);
+  try {
+    if (asn1.offset === -1) throw new Error(asn1.result.error);
+    new pkijs.RSASSAPSSParams({ schema: asn1.result });
+  } catch (error) {
+    throw new MalformedCertificateError('RSASSA-PSS parameters are not well-formed', { cause: error });
+  }
+}
+
+function readSignatureAlgorithm(cert: pkijs.Certificate): SignatureAlgorithm {
+  const oid = cert.signatureAlgorithm.algorithmId;
+  const parameters = cert.signatureAlgorithm.algorithmParams as unknown;
+  if (!(parameters instanceof asn1js.BaseBlock) || parameters instanceof asn1js.Null) return { oid };
+  const bytes = new Uint8Array(parameters.toBER(false));
+  if (oid === RSASSA_PSS) assertPssParameters(bytes);
+  return { oid, parameters: bytes };
+}
+
+/**
+ * Every way a certificate can be malformed ends in MalformedCertificateError, whatever pkijs or
+ * asn1js throw on the way: callers classify by that type.
+ */
 export function parseCertificate(der: Buffer): ParsedCertificate {
-  const cert = decode(der);
-  const notBefore = cert.notBefore.value.getTime();
-  const notAfter = cert.notAfter.value.getTime();
-  if (Number.isNaN(notBefore) || Number.isNaN(notAfter)) throw new MalformedCertificateError('validity is not a valid time');
+  try {
+    return parseDecoded(der);
+  } catch (error) {
+    if (error instanceof MalformedCertificateError) throw error;
+    throw new MalformedCertificateError(`not an X.509 certificate: ${String(error)}`, { cause: error });
+  }
+}
+
+function parseDecoded(der: Buffer): ParsedCertificate {
+  const { cert, tbs } = decode(der);
+  if (cert.version < 0 || cert.version > 2) throw new MalformedCertificateError(`version ${cert.version + 1} is not 1, 2 or 3`);
+  const { notBefore, notAfter } = readValidity(tbs);
+  // The signature is a whole number of octets; OpenSSL rejects unused bits too.
+  if (cert.signatureValue.valueBlock.unusedBits !== 0) throw new MalformedCertificateError('signature BIT STRING has unused bits');
+  assertNameStrings(cert.subject, 'subject');
+  assertNameStrings(cert.issuer, 'issuer');
+  const signatureAlgorithm = readSignatureAlgorithm(cert);
   let basicConstraints: ParsedCertificate['basicConstraints'];
   let keyUsage: number | undefined;
   let extKeyUsage: string[] | undefined;
@@ -215,7 +358,6 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
       }
     }
   }
-  const parameters = cert.signatureAlgorithm.algorithmParams as unknown;
   const spki = Buffer.from(cert.subjectPublicKeyInfo.toSchema().toBER(false));
   return {
     der,
@@ -240,9 +382,7 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
     publicKey: readPublicKey(spki),
     tbs: cert.tbsView,
     tbsSignatureOid: cert.signature.algorithmId,
-    signatureAlgorithm: parameters instanceof asn1js.BaseBlock && !(parameters instanceof asn1js.Null)
-      ? { oid: cert.signatureAlgorithm.algorithmId, parameters: new Uint8Array(parameters.toBER(false)) }
-      : { oid: cert.signatureAlgorithm.algorithmId },
+    signatureAlgorithm,
     signature: cert.signatureValue.valueBlock.valueHexView,
   };
 }
