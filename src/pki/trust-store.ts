@@ -11,9 +11,11 @@ import { pemToDer } from './pem';
 export class TrustStore {
   private readonly bySubject = new Map<string, ParsedCertificate[]>();
   private readonly anchorKeys = new Set<string>();
+  private readonly fingerprints = new Set<string>();
 
   constructor(readonly anchors: readonly ParsedCertificate[]) {
     for (const anchor of anchors) {
+      this.fingerprints.add(anchor.fingerprintSha256);
       const key = anchorKey(anchor);
       if (this.anchorKeys.has(key)) continue;
       this.anchorKeys.add(key);
@@ -27,8 +29,17 @@ export class TrustStore {
     return this.anchorKeys.size;
   }
 
+  /** An issuer with an anchor's name and key is that anchor: its child's signature is checked with that key. */
   isAnchor(cert: ParsedCertificate): boolean {
     return this.anchorKeys.has(anchorKey(cert));
+  }
+
+  /**
+   * The leaf is trusted as itself only when it is an anchor certificate byte for byte (a pinned
+   * self-signed certificate): nothing above it would check its signature, SANs or extensions.
+   */
+  isAnchorCertificate(cert: ParsedCertificate): boolean {
+    return this.fingerprints.has(cert.fingerprintSha256);
   }
 
   issuersOf(cert: ParsedCertificate): readonly ParsedCertificate[] {

@@ -119,7 +119,7 @@ export function verifyChain(input: VerifyInput): VerifyResult {
     if (explored >= MAX_PATHS || (best !== undefined && best.reasons.size === 0)) return;
     const last = path[path.length - 1] ?? leaf;
     let end: PathEnd | undefined;
-    if (input.trust.isAnchor(last)) end = 'anchor';
+    if (path.length === 1 ? input.trust.isAnchorCertificate(last) : input.trust.isAnchor(last)) end = 'anchor';
     const next = end === undefined ? issuerCandidates(input, last, path) : [];
     if (end === undefined && next.length === 0) end = isSelfIssued(last) ? 'self_signed' : 'no_issuer';
     if (end === undefined && path.length > maxDepth) end = 'too_long';

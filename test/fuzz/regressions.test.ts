@@ -23,9 +23,7 @@ const fixtures = readdirSync(DIR).filter((f) => f.endsWith('.der') || f.endsWith
  * `it.failing`, so CI stays green while the bug stands and goes red the day it is fixed (then
  * move the fixture's line to the fixed ones).
  */
-const OPEN: Readonly<Record<string, string>> = {
-  '1d7fe06e': 'src/pki/trust-store.ts + verify-chain.ts: a leaf with a trust anchor\'s subject and key counts as the anchor, so its broken signature and unauthenticated SANs verify',
-};
+const OPEN: Readonly<Record<string, string>> = {};
 const isOpen = (file: string): boolean => Object.keys(OPEN).some((prefix) => file.startsWith(prefix));
 
 function replay(file: string): void {
@@ -103,15 +101,16 @@ describe('the bugs the fuzzer found', () => {
   });
 });
 
-describe('open bugs (it.failing until fixed)', () => {
+describe('fixed: a leaf posing as a trust anchor', () => {
   /**
    * Found by `npm run fuzz` (fixture 1d7fe06e: the valid leaf with its subject and key swapped
-   * for the root's, not re-signed). TrustStore.isAnchor matches any presented certificate by
-   * subject and key, the leaf included, so the path is [leaf] = "the anchor": no signature, CA,
-   * purpose or name-constraint check applies, and the hostname is matched against SANs nobody
-   * signed. OpenSSL and Go only take a leaf as trusted when it is the anchor certificate itself.
+   * for the root's, not re-signed). TrustStore.isAnchor matched any presented certificate by
+   * subject and key, the leaf included, so the path was [leaf] = "the anchor": no signature, CA,
+   * purpose or name-constraint check applied, and the hostname was matched against SANs nobody
+   * signed. Now, as in OpenSSL and Go, a leaf is trusted as itself only when it is an anchor
+   * certificate byte for byte.
    */
-  it.failing('never verifies a leaf that has a trust anchor\'s name and key but a broken signature', async () => {
+  it('never verifies a leaf that has a trust anchor\'s name and key but a broken signature', async () => {
     const pki = await buildTestPki();
     const forged = await createCertificate({ subjectCn: ROOT_CN, key: pki.root.key, issuer: pki.intermediate, dnsNames: ['forged.example'] });
     const broken = Buffer.from(forged.der);
