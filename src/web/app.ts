@@ -47,7 +47,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const config = daemon.findTarget(target);
     if (config === undefined) return reply.code(403).type('text/plain').send(`target ${JSON.stringify(target)} is not in the configuration\n`);
     const result = await daemon.probeNow(serverName === undefined ? config : { ...config, serverName });
-    const rendered = await renderProbeResult(result, clock, request.headers.accept);
+    const rendered = renderProbeResult(result, clock, request.headers.accept);
     return reply.type(rendered.contentType).send(rendered.body);
   });
 
