@@ -11,6 +11,7 @@ import type { TrustStore } from './pki/trust-store';
 import { TrustStores } from './pki/trust-stores';
 import { VERIFY_FAILURE_REASONS } from './pki/verify-reasons';
 import { PROBE_FAILURE_REASONS } from './probing/probe-failure';
+import { probeIdentity, probeRequestFor } from './probing/probe-request';
 import type { Prober } from './probing/prober';
 import { systemResolver, type Resolver } from './probing/resolver';
 import { createTlsProber } from './probing/tls-prober';
@@ -138,7 +139,7 @@ export class Daemon {
     const { store, rejected } = this.trustStores.forAnchors(config.caCertificates);
     if (rejected > 0) this.log.warn({ target: config.name, ca_file: config.caFile, rejected }, 'ca_file certificates that could not be parsed are not trusted');
     const anchors = config.caCertificates.map((der) => der.toString('base64')).join(',');
-    return { config, trust: store, identity: JSON.stringify([config.host, config.port, config.serverName, config.policy, anchors, config.expectations ?? null]) };
+    return { config, trust: store, identity: JSON.stringify([probeIdentity(config), config.policy, anchors, config.expectations ?? null]) };
   }
 
   private apply(config: Config): void {
@@ -165,7 +166,7 @@ export class Daemon {
   private async probe(active: ActiveTarget, previous: TargetResult | undefined): Promise<TargetResult> {
     const { config } = active;
     const outcome = await this.prober(
-      { host: config.host, port: config.port, serverName: config.serverName },
+      probeRequestFor(config),
       AbortSignal.timeout(config.timeoutMs),
     );
     return assessProbe({
