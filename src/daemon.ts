@@ -15,7 +15,10 @@ import { probeIdentity, probeRequestFor } from './probing/probe-request';
 import type { Prober } from './probing/prober';
 import { systemResolver, type Resolver } from './probing/resolver';
 import { createTlsProber } from './probing/tls-prober';
+import { OcspClient } from './probing/ocsp-client';
+import { httpOcspFetcher } from './probing/ocsp-fetcher';
 import { assessProbe } from './results/assess-probe';
+import { assessRevocation } from './results/assess-revocation';
 import { ResultsStore } from './results/results-store';
 import { stateOf, type TargetResult } from './results/target-result';
 import { Scheduler } from './scheduling/scheduler';
@@ -51,6 +54,8 @@ export class Daemon {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly prober: Prober;
+  /** One for all targets: a leaf served by many targets is asked about once per nextUpdate. */
+  private readonly ocsp: OcspClient;
   private readonly analyzer: ChainAnalyzer;
   private readonly trustStores: TrustStores;
   private readonly scheduler: Scheduler;
@@ -69,6 +74,7 @@ export class Daemon {
     this.analyzer = new ChainAnalyzer(cache, new SignatureVerifier());
     this.trustStores = new TrustStores(cache);
     this.prober = createTlsProber({ resolver: options.resolver ?? systemResolver, clock: this.clock });
+    this.ocsp = new OcspClient({ fetch: httpOcspFetcher(), clock: this.clock });
     this.metrics = new ExporterMetrics({
       store: this.store,
       targets: () => this.configuredTargets,
@@ -139,7 +145,7 @@ export class Daemon {
     const { store, rejected } = this.trustStores.forAnchors(config.caCertificates);
     if (rejected > 0) this.log.warn({ target: config.name, ca_file: config.caFile, rejected }, 'ca_file certificates that could not be parsed are not trusted');
     const anchors = config.caCertificates.map((der) => der.toString('base64')).join(',');
-    return { config, trust: store, identity: JSON.stringify([probeIdentity(config), config.policy, anchors, config.expectations ?? null]) };
+    return { config, trust: store, identity: JSON.stringify([probeIdentity(config), config.policy, anchors, config.expectations ?? null, config.ocsp ?? null]) };
   }
 
   private apply(config: Config): void {
@@ -165,11 +171,12 @@ export class Daemon {
 
   private async probe(active: ActiveTarget, previous: TargetResult | undefined): Promise<TargetResult> {
     const { config } = active;
+    const signal = AbortSignal.timeout(config.timeoutMs);
     const outcome = await this.prober(
       probeRequestFor(config),
-      AbortSignal.timeout(config.timeoutMs),
+      signal,
     );
-    return assessProbe({
+    const assessed = assessProbe({
       target: config.name,
       serverName: config.serverName,
       policy: config.policy,
@@ -180,6 +187,8 @@ export class Daemon {
       analyzer: this.analyzer,
       clock: this.clock,
     });
+    const stapled = outcome.ok ? outcome.ocspResponse : undefined;
+    return assessRevocation({ result: assessed, stapled, previous, mode: config.ocsp ?? 'stapled', client: this.ocsp, clock: this.clock, signal });
   }
 
   private async runScheduled(active: ActiveTarget): Promise<void> {

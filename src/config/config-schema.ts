@@ -62,6 +62,12 @@ function starttls() {
   });
 }
 
+function ocsp(description: string) {
+  return Type.Union([Type.Literal('stapled'), Type.Literal('responder'), Type.Literal('none')], {
+    description: `${description} stapled (default): judge an OCSP response the server staples; responder: also ask the OCSP responder the leaf names (authorityInfoAccess) when none usable is stapled, keeping answers until their nextUpdate; none: no revocation check. A revoked leaf fails with revoked.`,
+  });
+}
+
 export const DefaultsSchema = Type.Object(
   {
     interval: Type.Optional(duration('How often each target is probed.', BUILT_IN_DEFAULTS.interval)),
@@ -71,6 +77,7 @@ export const DefaultsSchema = Type.Object(
     expected_fingerprints: Type.Optional(expectedFingerprints('Pins for every target that sets none of its own.')),
     allowed_issuers: Type.Optional(allowedIssuers('Allowed CAs for every target that sets none of its own.')),
     max_validity: Type.Optional(maxValidity('For every target that sets none of its own.')),
+    ocsp: Type.Optional(ocsp('Revocation check for every target that sets none.')),
   },
   { additionalProperties: false, description: 'Values for every target that does not set them itself.' },
 );
@@ -101,6 +108,7 @@ export const TargetSchema = Type.Object(
     expected_fingerprints: Type.Optional(expectedFingerprints('Pins for this target; replace defaults.expected_fingerprints.')),
     allowed_issuers: Type.Optional(allowedIssuers('Allowed CAs for this target; replace defaults.allowed_issuers.')),
     max_validity: Type.Optional(maxValidity('For this target; overrides defaults.max_validity.')),
+    ocsp: Type.Optional(ocsp('Revocation check for this target; overrides defaults.ocsp.')),
     starttls: Type.Optional(starttls()),
   },
   { additionalProperties: false, description: 'One TLS endpoint to probe.' },

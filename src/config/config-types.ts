@@ -4,6 +4,7 @@
  */
 
 import type { ChainExpectations } from '../pki/expectations';
+import type { OcspMode } from '../pki/ocsp';
 import type { VerifyPolicy } from '../pki/path-checks';
 import type { StarttlsProtocol } from '../probing/starttls/upgrade';
 
@@ -27,6 +28,8 @@ export interface TargetConfig {
   readonly starttls?: StarttlsProtocol;
   /** Pins, allowed issuers and maximum lifetime of the leaf; absent when the target expects none. */
   readonly expectations?: ChainExpectations;
+  /** How revocation is checked; absent means 'stapled'. */
+  readonly ocsp?: OcspMode;
   /** 1-based line of the target's entry, so later stages can point people back at the file. */
   readonly line: number;
 }

@@ -12,6 +12,7 @@ import type { TargetConfig } from './config-types';
 import type { VerifyPolicy } from '../pki/path-checks';
 import { STARTTLS_DEFAULT_PORTS } from '../probing/starttls/upgrade';
 import type { ChainExpectations } from '../pki/expectations';
+import type { OcspMode } from '../pki/ocsp';
 import { expectsNothing, readExpectations } from './expectations-config';
 import { formatDuration, parseDuration } from './duration';
 import { defaultTargetName, parseHost } from './host';
@@ -44,6 +45,7 @@ interface Inherited {
   readonly ca: CaBundle | undefined;
   readonly policy: VerifyPolicy;
   readonly expectations: ChainExpectations;
+  readonly ocsp: OcspMode | undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -90,6 +92,7 @@ export class TargetResolver {
       ca: caFile === undefined ? undefined : await this.caBundle(caFile, at('ca_file')),
       policy: checked(props.policy, given.policy) ?? BUILT_IN_DEFAULTS.policy,
       expectations: readExpectations(given, at, {}, (path, message) => { this.report(path, message); }),
+      ocsp: checked(props.ocsp, given.ocsp),
     };
   }
 
@@ -130,6 +133,7 @@ export class TargetResolver {
     const caFile = checked(props.ca_file, raw.ca_file);
     const ca = raw.ca_file === undefined ? inherited.ca : caFile === undefined ? undefined : await this.caBundle(caFile, at('ca_file'));
     const expectations = readExpectations(raw, at, inherited.expectations, (path, message) => { this.report(path, message); });
+    const ocsp = checked(props.ocsp, raw.ocsp) ?? inherited.ocsp;
 
     // Build only a target that is wholly valid; a partial one would never be returned anyway,
     // because any finding makes loadConfig throw.
@@ -147,6 +151,7 @@ export class TargetResolver {
       caCertificates: ca?.certificates ?? EMPTY,
       policy: raw.policy ?? inherited.policy,
       ...(expectsNothing(expectations) ? {} : { expectations }),
+      ...(ocsp === undefined ? {} : { ocsp }),
       ...(starttls === undefined ? {} : { starttls }),
       line: this.context.lineOf(at()),
     });

@@ -1,4 +1,5 @@
 import type { TargetConfig } from '../config/config-types';
+import { OCSP_STATUSES } from '../pki/ocsp';
 import type { TargetCounts } from '../results/results-store';
 import type { TargetResult } from '../results/target-result';
 import { escapeLabelValue, familyHeader, formatValue, labels, type Format, type MetricType } from './exposition';
@@ -77,6 +78,17 @@ const RESULT_FAMILIES: readonly ResultFamily[] = [
   {
     name: 'certexp_last_probe_timestamp_seconds', type: 'gauge', help: 'When the last probe finished, in seconds since the epoch.',
     lines: (r, t) => line('certexp_last_probe_timestamp_seconds', [['target', t]], r.finishedAt / 1000),
+  },
+  {
+    name: 'certexp_ocsp_status', type: 'gauge', help: "The leaf's OCSP status from the last check, one series per status (good, revoked, unknown, error), 1 for the current one.",
+    lines: (r, t) => (r.ocsp === undefined ? '' : OCSP_STATUSES.map((status) => line('certexp_ocsp_status', [['target', t], ['status', status]], r.ocsp?.status === status ? 1 : 0)).join('')),
+  },
+  {
+    name: 'certexp_ocsp_next_update_timestamp_seconds', type: 'gauge', help: 'nextUpdate of the OCSP response behind certexp_ocsp_status: when the responder promises newer information.',
+    lines: (r, t) => {
+      const next = r.ocsp === undefined || r.ocsp.status === 'error' ? undefined : r.ocsp.nextUpdate;
+      return next === undefined ? '' : line('certexp_ocsp_next_update_timestamp_seconds', [['target', t]], next / 1000);
+    },
   },
 ];
 

@@ -10,6 +10,9 @@ import { parseCertificate, type ParsedCertificate, type SignatureAlgorithm } fro
 import { readName } from './distinguished-name';
 import { verifySignedData } from './signature';
 
+/** stapled: judge a response the server staples; responder: also ask the leaf's responder when none usable is stapled; none: neither. */
+export type OcspMode = 'stapled' | 'responder' | 'none';
+
 export const OCSP_STATUSES = ['good', 'revoked', 'unknown', 'error'] as const;
 export type OcspStatus = (typeof OCSP_STATUSES)[number];
 

@@ -24,6 +24,7 @@ export const VERIFY_FAILURE_REASONS = {
   pin_mismatch: 'the leaf matches none of expected_fingerprints: if the certificate or key was replaced on purpose, update the pins; if not, find out who serves it',
   issuer_not_allowed: 'no CA on the chain is in allowed_issuers: the certificate came from a CA you did not expect; reissue from an allowed CA or update allowed_issuers',
   validity_too_long: 'the leaf is valid for longer than max_validity (398 days for the Web PKI): reissue it with a shorter lifetime',
+  revoked: 'the CA has revoked the leaf (OCSP): deploy a newly issued certificate now, and find out why it was revoked',
 } as const;
 
 export type VerifyFailureReason = keyof typeof VERIFY_FAILURE_REASONS;

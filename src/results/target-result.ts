@@ -1,4 +1,5 @@
 import type { ChainAnalysis } from '../pki/analyze-chain';
+import type { OcspVerdict } from '../pki/ocsp';
 import type { ProbeFailureReason } from '../probing/probe-failure';
 import type { PhaseDurations, TlsFacts } from '../probing/prober';
 
@@ -20,12 +21,17 @@ export interface TargetResult {
   readonly failure: ProbeFailure | undefined;
   readonly address: string | undefined;
   /** Seconds per phase of the latest probe. */
-  readonly phases: PhaseDurations & { readonly verify?: number };
+  readonly phases: PhaseDurations & { readonly verify?: number; readonly ocsp?: number };
   /** The last completed handshake's protocol and cipher. */
   readonly tls: TlsFacts | undefined;
   /** The last chain received and its verdict. */
   readonly chain: ChainAnalysis | undefined;
+  /** The leaf's OCSP status, when a staple or the responder gave one for the last chain. */
+  readonly ocsp?: OcspCheck;
 }
+
+/** An OCSP verdict and where it came from: stapled in the handshake, or asked of the responder. */
+export type OcspCheck = OcspVerdict & { readonly source: 'stapled' | 'responder' };
 
 /** One word for logs: a target is ok, or failing for these reasons. */
 export function stateOf(result: TargetResult): string {
