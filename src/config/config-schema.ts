@@ -8,6 +8,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { STARTTLS_DEFAULT_PORTS, STARTTLS_PROTOCOLS } from '../probing/starttls/upgrade';
 import { POSITIVE_DURATION_PATTERN } from './duration';
+import { checkVersionsSchema, pemFileSchema, tlsVersionSchema } from './tls-config';
 
 /** What a target gets when neither it nor `defaults:` says otherwise. */
 export const BUILT_IN_DEFAULTS = { interval: '5m', timeout: '10s', port: 443, policy: 'web' } as const;
@@ -78,6 +79,11 @@ export const DefaultsSchema = Type.Object(
     allowed_issuers: Type.Optional(allowedIssuers('Allowed CAs for every target that sets none of its own.')),
     max_validity: Type.Optional(maxValidity('For every target that sets none of its own.')),
     ocsp: Type.Optional(ocsp('Revocation check for every target that sets none.')),
+    min_version: Type.Optional(tlsVersionSchema('Lowest TLS version offered to every target that sets none; default TLS10, to see what old servers pick.')),
+    max_version: Type.Optional(tlsVersionSchema('Highest TLS version offered to every target that sets none; default TLS13.')),
+    check_versions: Type.Optional(checkVersionsSchema('For every target that sets none of its own.')),
+    cert_file: Type.Optional(pemFileSchema('Client certificate (PEM, leaf first) presented to every target that sets none, when the server asks for one; needs key_file.')),
+    key_file: Type.Optional(pemFileSchema('Unencrypted PEM private key of cert_file.')),
   },
   { additionalProperties: false, description: 'Values for every target that does not set them itself.' },
 );
@@ -110,6 +116,11 @@ export const TargetSchema = Type.Object(
     max_validity: Type.Optional(maxValidity('For this target; overrides defaults.max_validity.')),
     ocsp: Type.Optional(ocsp('Revocation check for this target; overrides defaults.ocsp.')),
     starttls: Type.Optional(starttls()),
+    min_version: Type.Optional(tlsVersionSchema('Lowest TLS version offered; overrides defaults.min_version.')),
+    max_version: Type.Optional(tlsVersionSchema('Highest TLS version offered; overrides defaults.max_version.')),
+    check_versions: Type.Optional(checkVersionsSchema('Replaces defaults.check_versions.')),
+    cert_file: Type.Optional(pemFileSchema('Client certificate (PEM, leaf first) presented when the server asks for one (mutual TLS); needs key_file; replaces the defaults\' pair.')),
+    key_file: Type.Optional(pemFileSchema('Unencrypted PEM private key of cert_file.')),
   },
   { additionalProperties: false, description: 'One TLS endpoint to probe.' },
 );

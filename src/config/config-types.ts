@@ -7,8 +7,10 @@ import type { ChainExpectations } from '../pki/expectations';
 import type { OcspMode } from '../pki/ocsp';
 import type { VerifyPolicy } from '../pki/path-checks';
 import type { StarttlsProtocol } from '../probing/starttls/upgrade';
+import type { TlsSettings } from './tls-config';
 
-export interface TargetConfig {
+/** Besides these fields, the TLS settings: offered versions, version checks, client certificate. */
+export interface TargetConfig extends TlsSettings {
   /** The `target` label; default `${host}:${port}`, an IPv6 host in brackets: "[::1]:443". */
   readonly name: string;
   /** DNS name (lowercased, no trailing dot) or IP literal without brackets. */

@@ -9,6 +9,7 @@ import { cachedCaFileReader, type ReadFile } from './ca-file';
 import { ConfigSchema } from './config-schema';
 import type { Config, TargetConfig } from './config-types';
 import { TargetResolver } from './resolve-targets';
+import { cachedClientCertificateReader } from './tls-config';
 import { schemaFindings } from './schema-findings';
 import { fail, readYamlFile } from './yaml-file';
 
@@ -38,6 +39,7 @@ export async function loadConfig(file: string, readFile: ReadFile = defaultReade
   const resolver = new TargetResolver({
     configDir: dirname(file),
     readCaFile: cachedCaFileReader(readFile),
+    readClientCertificate: cachedClientCertificateReader(readFile),
     lineOf: (path) => locator.valuePosition(path).line,
   });
   const sections = typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : {};

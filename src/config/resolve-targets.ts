@@ -11,6 +11,7 @@ import { BUILT_IN_DEFAULTS, DefaultsSchema, TargetSchema } from './config-schema
 import type { TargetConfig } from './config-types';
 import type { VerifyPolicy } from '../pki/path-checks';
 import { STARTTLS_DEFAULT_PORTS } from '../probing/starttls/upgrade';
+import { readTlsSettings, type ReadClientCertificate, type TlsSettings } from './tls-config';
 import type { ChainExpectations } from '../pki/expectations';
 import type { OcspMode } from '../pki/ocsp';
 import { expectsNothing, readExpectations } from './expectations-config';
@@ -23,6 +24,7 @@ export interface ResolveContext {
   /** Relative ca_file paths are resolved against this, as Prometheus does. */
   readonly configDir: string;
   readonly readCaFile: (path: string) => Promise<CaFileResult>;
+  readonly readClientCertificate: ReadClientCertificate;
   readonly lineOf: (path: readonly PathSegment[]) => number;
 }
 
@@ -44,6 +46,7 @@ interface Inherited {
   readonly timeout: Setting<number> | undefined;
   readonly ca: CaBundle | undefined;
   readonly policy: VerifyPolicy;
+  readonly tls: TlsSettings;
   readonly expectations: ChainExpectations;
   readonly ocsp: OcspMode | undefined;
 }
@@ -91,6 +94,7 @@ export class TargetResolver {
       timeout: timeout && { value: timeout.value, source: timeout.source ?? 'from defaults.timeout' },
       ca: caFile === undefined ? undefined : await this.caBundle(caFile, at('ca_file')),
       policy: checked(props.policy, given.policy) ?? BUILT_IN_DEFAULTS.policy,
+      tls: await readTlsSettings(given, at, {}, (path, message) => { this.report(path, message); }, this.context),
       expectations: readExpectations(given, at, {}, (path, message) => { this.report(path, message); }),
       ocsp: checked(props.ocsp, given.ocsp),
     };
@@ -135,6 +139,8 @@ export class TargetResolver {
     const expectations = readExpectations(raw, at, inherited.expectations, (path, message) => { this.report(path, message); });
     const ocsp = checked(props.ocsp, raw.ocsp) ?? inherited.ocsp;
 
+    const tls = await readTlsSettings(raw, at, inherited.tls, (path, message) => { this.report(path, message); }, this.context);
+
     // Build only a target that is wholly valid; a partial one would never be returned anyway,
     // because any finding makes loadConfig throw.
     if (!Value.Check(TargetSchema, raw) || this.findings.length > before) return undefined;
@@ -153,6 +159,7 @@ export class TargetResolver {
       ...(expectsNothing(expectations) ? {} : { expectations }),
       ...(ocsp === undefined ? {} : { ocsp }),
       ...(starttls === undefined ? {} : { starttls }),
+      ...tls,
       line: this.context.lineOf(at()),
     });
   }

@@ -76,6 +76,10 @@ const RESULT_FAMILIES: readonly ResultFamily[] = [
     lines: (r, t) => (r.tls === undefined ? '' : line('certexp_tls_info', [['target', t], ['version', r.tls.version], ['cipher', r.tls.cipher]], 1)),
   },
   {
+    name: 'certexp_tls_protocol_accepted', type: 'gauge', help: 'Per version in the target\'s check_versions, 1 when the server completed a handshake offering that version alone.',
+    lines: (r, t) => Object.entries(r.versions ?? {}).map(([version, accepted]) => line('certexp_tls_protocol_accepted', [['target', t], ['version', version]], accepted ? 1 : 0)).join(''),
+  },
+  {
     name: 'certexp_last_probe_timestamp_seconds', type: 'gauge', help: 'When the last probe finished, in seconds since the epoch.',
     lines: (r, t) => line('certexp_last_probe_timestamp_seconds', [['target', t]], r.finishedAt / 1000),
   },
@@ -180,6 +184,11 @@ export function renderCountFamilies(counts: readonly (readonly [string, Readonly
 /** Configuration, probed yet or not: staleness alerts compare against the interval. */
 export function renderConfigFamilies(targets: Iterable<TargetConfig>, format: Format): string {
   const out = [familyHeader('certexp_probe_interval_seconds', 'Configured probe interval of each target.', 'gauge', format)];
-  for (const target of targets) out.push(targetLine('certexp_probe_interval_seconds', target.name, '', target.intervalMs / 1000));
+  const configured = [...targets];
+  for (const target of configured) out.push(targetLine('certexp_probe_interval_seconds', target.name, '', target.intervalMs / 1000));
+  out.push(familyHeader('certexp_client_cert_not_after_timestamp_seconds', 'notAfter of the client certificate (cert_file) each target presents.', 'gauge', format));
+  for (const { name, clientCertificate } of configured) {
+    if (clientCertificate !== undefined) out.push(targetLine('certexp_client_cert_not_after_timestamp_seconds', name, '', clientCertificate.notAfter / 1000));
+  }
   return out.join('');
 }

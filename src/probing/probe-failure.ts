@@ -1,7 +1,8 @@
 /**
  * The closed set of reasons a probe got no certificate chain, with the fix an operator should
- * reach for. `network_unreachable` and `starttls_failed` extend the contract: no route is not a
- * refusal, and a plain-text protocol that would not switch to TLS is not a TLS failure.
+ * reach for. `network_unreachable`, `client_cert_rejected` and `starttls_failed` extend the
+ * contract: no route is not a refusal, a server refusing our certificate is not a broken
+ * handshake, and a plain-text protocol that would not switch to TLS is not a TLS failure.
  */
 export const PROBE_FAILURE_REASONS = {
   dns_error: 'the name does not resolve: check the host spelling and the DNS the exporter uses',
@@ -10,6 +11,7 @@ export const PROBE_FAILURE_REASONS = {
   connect_timeout: 'the TCP connection was not answered in time: check firewalls dropping packets',
   handshake_timeout: 'the server accepted TCP but did not finish TLS in time: is it TLS on that port?',
   handshake_failed: 'the TLS handshake failed (alert, reset, or not TLS): check protocol versions, ciphers, SNI',
+  client_cert_rejected: 'the server refused our client certificate, or its absence: check cert_file is issued by a CA the server trusts, unexpired, and meant for client authentication',
   starttls_failed: 'the server did not complete the STARTTLS upgrade: check that starttls names the protocol on that port and that the server offers TLS',
   timeout: 'the probe ran out of time: raise timeout or check the slow phase in certexp_probe_duration_seconds',
 } as const;
@@ -37,6 +39,21 @@ const TIMEOUT_REASON: Readonly<Record<ProbePhase, ProbeFailureReason>> = {
   handshake: 'handshake_timeout',
 };
 
+/**
+ * Alerts a server sends about the client's certificate. We never send them ourselves (we accept
+ * any server chain and judge it later), so receiving one means the server refused ours.
+ */
+const CLIENT_CERTIFICATE_ALERTS: ReadonlySet<string> = new Set([
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+  'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED',
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+]);
+
 /** Connect-phase codes; anything else there means the address cannot be reached. */
 const CONNECT_REASONS: Readonly<Record<string, ProbeFailureReason>> = {
   ECONNREFUSED: 'connection_refused',
@@ -53,7 +70,7 @@ export function classifyError(phase: ProbePhase, error: unknown, timedOut: boole
   if (timedOut) return new ProbeError(TIMEOUT_REASON[phase], `${phase} timed out`, { cause: error });
   let reason: ProbeFailureReason;
   if (phase === 'dns') reason = 'dns_error';
-  else if (phase === 'handshake') reason = 'handshake_failed';
+  else if (phase === 'handshake') reason = CLIENT_CERTIFICATE_ALERTS.has(code) ? 'client_cert_rejected' : 'handshake_failed';
   else if (phase === 'starttls') reason = 'starttls_failed';
   else reason = CONNECT_REASONS[code] ?? 'network_unreachable';
   return new ProbeError(reason, `${phase}: ${detail}`, { cause: error });

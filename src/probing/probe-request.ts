@@ -3,15 +3,24 @@ import type { ProbeRequest } from './prober';
 
 /** What the prober needs of a configured target: where to connect and how to get TLS there. */
 export function probeRequestFor(target: TargetConfig): ProbeRequest {
+  const { starttls, minVersion, maxVersion, clientCertificate, checkVersions } = target;
   return {
     host: target.host,
     port: target.port,
     serverName: target.serverName,
-    ...(target.starttls === undefined ? {} : { starttls: target.starttls }),
+    ...(starttls === undefined ? {} : { starttls }),
+    ...(minVersion === undefined ? {} : { minVersion }),
+    ...(maxVersion === undefined ? {} : { maxVersion }),
+    ...(clientCertificate === undefined ? {} : { clientCertificate }),
+    ...(checkVersions === undefined || checkVersions.length === 0 ? {} : { checkVersions }),
   };
 }
 
-/** The probe settings of a target as one string: when it changes on reload, old results no longer describe the target. */
+/**
+ * The probe settings of a target as one string: when it changes on reload, old results no
+ * longer describe the target. The client key stays out (a Secret serialises as a placeholder);
+ * its certificate, which changes with it, is in.
+ */
 export function probeIdentity(target: TargetConfig): string {
   return JSON.stringify(probeRequestFor(target));
 }

@@ -1,4 +1,6 @@
 import type { ProbeFailureReason } from './probe-failure';
+import type { SecureVersion } from 'node:tls';
+import type { ClientCertificate } from './secure-contexts';
 import type { StarttlsProtocol } from './starttls/upgrade';
 
 export interface ProbeRequest {
@@ -8,7 +10,17 @@ export interface ProbeRequest {
   readonly serverName: string;
   /** The plain-text protocol to switch to TLS before the handshake; absent for implicit TLS. */
   readonly starttls?: StarttlsProtocol;
+  /** Lowest and highest TLS version offered; by default TLS 1.0 to 1.3, to see what the server picks. */
+  readonly minVersion?: SecureVersion;
+  readonly maxVersion?: SecureVersion;
+  /** Presented when the server asks for one (mutual TLS). */
+  readonly clientCertificate?: ClientCertificate;
+  /** Versions to try one at a time after a successful probe, each in a handshake of its own. */
+  readonly checkVersions?: readonly SecureVersion[];
 }
+
+/** Per checked version, whether the server completed a handshake limited to it. */
+export type VersionVerdicts = Partial<Record<SecureVersion, boolean>>;
 
 export interface TlsFacts {
   readonly version: string;
@@ -26,6 +38,8 @@ export type ProbeOutcome =
       readonly chain: readonly Buffer[];
       readonly tls: TlsFacts;
       readonly phases: PhaseDurations;
+      /** The answers to request.checkVersions; a version whose check could not connect is absent. */
+      readonly versions?: VersionVerdicts;
       /** DER OCSP response the server stapled in the handshake; absent when it sent none. */
       readonly ocspResponse?: Buffer;
     }
@@ -35,6 +49,8 @@ export type ProbeOutcome =
       readonly error: string;
       readonly address: string | undefined;
       readonly phases: PhaseDurations;
+      /** The chain and TLS facts the handshake showed before the failure (a client certificate refused after them). */
+      readonly seen?: { readonly chain: readonly Buffer[]; readonly tls: TlsFacts };
     };
 
 /**

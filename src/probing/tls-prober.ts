@@ -1,10 +1,12 @@
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket, type TLSSocketOptions } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions, type SecureContext, type SecureVersion, TLSSocket, type TLSSocketOptions } from 'node:tls';
 import type { Clock } from '../clock';
 import { referenceIdentity } from '../pki/server-name';
 import { classifyError, ProbeError, type ProbePhase } from './probe-failure';
-import type { PhaseDurations, ProbeOutcome, Prober, ProbeRequest } from './prober';
+import type { PhaseDurations, ProbeOutcome, Prober, ProbeRequest, TlsFacts, VersionVerdicts } from './prober';
 import type { Resolver } from './resolver';
+import { clientCertificateVerdict } from './client-certificate-verdict';
+import { SecureContexts } from './secure-contexts';
 import type { StarttlsProtocol } from './starttls/upgrade';
 import { UPGRADES } from './starttls/upgrades';
 
@@ -136,18 +138,60 @@ async function handshake(tcp: Socket, serverName: string, secureContext: SecureC
   return { socket, chain, ocspResponse };
 }
 
+/** The protocol and IANA cipher name of a socket's handshake. */
+function tlsFacts(socket: TLSSocket): TlsFacts {
+  const cipher = socket.getCipher() as Partial<ReturnType<TLSSocket['getCipher']>> | undefined;
+  return { version: socket.getProtocol() ?? 'unknown', cipher: cipher?.standardName ?? cipher?.name ?? 'unknown' };
+}
+
+/**
+ * Whether the server completes a handshake limited to `version`: true when it does (or gets as
+ * far as judging our client certificate), false when it refuses the version (an alert, a reset,
+ * a close), undefined when the check could not reach the handshake or ran out of time.
+ */
+async function acceptsVersion(address: string, request: ProbeRequest, version: SecureVersion, contexts: SecureContexts, signal: AbortSignal): Promise<boolean | undefined> {
+  const opened: Socket[] = [];
+  const track: Track = (socket) => { opened.push(socket); };
+  const clientCertificate = request.clientCertificate === undefined ? {} : { clientCertificate: request.clientCertificate };
+  try {
+    const tcp = await connect(address, request.port, signal, track);
+    if (request.starttls !== undefined) await upgrade(tcp, request.starttls, request.serverName, signal);
+    const { socket } = await handshake(tcp, request.serverName, contexts.get({ minVersion: version, maxVersion: version, ...clientCertificate }), signal, track);
+    closeGracefully(socket);
+    return true;
+  } catch (error) {
+    for (const socket of opened.reverse()) socket.destroy();
+    const reason = error instanceof ProbeError ? error.reason : undefined;
+    return reason === 'client_cert_rejected' ? true : reason === 'handshake_failed' ? false : undefined;
+  }
+}
+
+/** The answers to request.checkVersions, one handshake after another, within the probe's budget. */
+async function checkVersions(address: string, request: ProbeRequest, contexts: SecureContexts, signal: AbortSignal): Promise<VersionVerdicts> {
+  const verdicts: VersionVerdicts = {};
+  for (const version of request.checkVersions ?? []) {
+    if (signal.aborted) break;
+    const accepted = await acceptsVersion(address, request, version, contexts, signal);
+    if (accepted !== undefined) verdicts[version] = accepted;
+  }
+  return verdicts;
+}
+
 export function createTlsProber(deps: { readonly resolver: Resolver; readonly clock: Clock }): Prober {
   const { resolver, clock } = deps;
-  // One context for every probe: we verify ourselves, so it needs no trust store, and building
-  // one per connection (Node's default) would load the root bundle each time. Security level 0
-  // and TLS 1.0: an observer must complete the handshake with a weak server to report on it
-  // (weak_key, weak_signature, the old protocol), not fail with handshake_failed.
-  const secureContext = createSecureContext({ ca: [], minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' });
+  const contexts = new SecureContexts();
 
   return async (request: ProbeRequest, signal: AbortSignal): Promise<ProbeOutcome> => {
     const phases: PhaseDurations = {};
     const opened: Socket[] = [];
-    const track: Track = (socket) => { opened.push(socket); };
+    // A TLS 1.2 server refuses our certificate with an alert inside the handshake, after sending its
+    // chain; the chain can be read only while that error is being emitted.
+    let seenAtError: { chain: Buffer[]; tls: TlsFacts } | undefined;
+    const track: Track = (socket) => {
+      opened.push(socket);
+      if (request.clientCertificate === undefined || !(socket instanceof TLSSocket)) return;
+      socket.prependOnceListener('error', () => { seenAtError = { chain: presentedChain(socket), tls: tlsFacts(socket) }; });
+    };
     let address: string | undefined;
     let started = clock.monotonic();
     const lap = (name: keyof PhaseDurations): void => {
@@ -164,23 +208,34 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
         await upgrade(tcp, request.starttls, request.serverName, signal);
         lap('starttls');
       }
-      const { socket, chain, ocspResponse } = await handshake(tcp, request.serverName, secureContext, signal, track);
+      const { socket, chain, ocspResponse } = await handshake(tcp, request.serverName, contexts.get(request), signal, track);
       lap('handshake');
       const cipher = socket.getCipher();
       const version = socket.getProtocol() ?? 'unknown';
+      if (request.clientCertificate !== undefined && version === 'TLSv1.3') {
+        const facts = tlsFacts(socket);
+        const refused = await clientCertificateVerdict(socket, signal);
+        if (refused !== undefined) {
+          for (const opening of opened.reverse()) opening.destroy();
+          return { ok: false, reason: refused.reason, error: refused.message, address, phases, seen: { chain, tls: facts } };
+        }
+      }
       closeGracefully(socket);
+      const versions = request.checkVersions === undefined ? undefined : await checkVersions(address, request, contexts, signal);
       return {
         ok: true,
         address,
         chain,
         tls: { version, cipher: cipher.standardName || cipher.name },
         phases,
+        ...(versions === undefined ? {} : { versions }),
         ...(ocspResponse === undefined ? {} : { ocspResponse }),
       };
     } catch (error) {
       for (const socket of opened.reverse()) socket.destroy();
       const failure = error instanceof ProbeError ? error : classifyError('handshake', error, false);
-      return { ok: false, reason: failure.reason, error: failure.message, address, phases };
+      const seen = failure.reason === 'client_cert_rejected' && seenAtError !== undefined && seenAtError.chain.length > 0 ? { seen: seenAtError } : {};
+      return { ok: false, reason: failure.reason, error: failure.message, address, phases, ...seen };
     }
   };
 }

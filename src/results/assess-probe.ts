@@ -4,7 +4,11 @@ import type { ChainExpectations } from '../pki/expectations';
 import type { VerifyPolicy } from '../pki/path-checks';
 import type { TrustStore } from '../pki/trust-store';
 import type { ProbeOutcome } from '../probing/prober';
-import type { TargetResult } from './target-result';
+import type { ProbeFailure, TargetResult } from './target-result';
+
+function failureOf(outcome: ProbeOutcome): ProbeFailure | undefined {
+  return outcome.ok ? undefined : { reason: outcome.reason, error: outcome.error };
+}
 
 export interface AssessInput {
   readonly target: string;
@@ -22,29 +26,34 @@ export interface AssessInput {
 /** Turns a probe's outcome into the target's new result: verifies a received chain, or keeps the last one. */
 export function assessProbe(input: AssessInput): TargetResult {
   const { outcome, clock } = input;
-  if (!outcome.ok) {
+  // A failed probe may still have seen the server's chain (a client certificate refused after
+  // the server sent it): that chain is verified and reported, with the failure.
+  const received = outcome.ok ? outcome : outcome.seen;
+  if (received === undefined) {
     return {
       target: input.target,
       finishedAt: clock.now(),
-      failure: { reason: outcome.reason, error: outcome.error },
+      failure: failureOf(outcome),
       address: outcome.address,
       phases: outcome.phases,
       tls: input.previous?.tls,
+      ...(input.previous?.versions === undefined ? {} : { versions: input.previous.versions }),
       chain: input.previous?.chain,
     };
   }
   const started = clock.monotonic();
   const chain = input.analyzer.analyze({
-    chain: outcome.chain, trust: input.trust, serverName: input.serverName, policy: input.policy, at: clock.now(),
+    chain: received.chain, trust: input.trust, serverName: input.serverName, policy: input.policy, at: clock.now(),
     ...(input.expectations === undefined ? {} : { expectations: input.expectations }),
   });
   return {
     target: input.target,
     finishedAt: clock.now(),
-    failure: undefined,
+    failure: failureOf(outcome),
     address: outcome.address,
     phases: { ...outcome.phases, verify: (clock.monotonic() - started) / 1000 },
-    tls: outcome.tls,
+    tls: received.tls,
+    ...(outcome.ok && outcome.versions !== undefined ? { versions: outcome.versions } : {}),
     chain,
   };
 }

@@ -1,7 +1,7 @@
 import type { ChainAnalysis } from '../pki/analyze-chain';
 import type { OcspVerdict } from '../pki/ocsp';
 import type { ProbeFailureReason } from '../probing/probe-failure';
-import type { PhaseDurations, TlsFacts } from '../probing/prober';
+import type { PhaseDurations, TlsFacts, VersionVerdicts } from '../probing/prober';
 
 export interface ProbeFailure {
   readonly reason: ProbeFailureReason;
@@ -26,6 +26,8 @@ export interface TargetResult {
   readonly tls: TlsFacts | undefined;
   /** The last chain received and its verdict. */
   readonly chain: ChainAnalysis | undefined;
+  /** Which of the target's check_versions the server accepted, from the last probe that checked. */
+  readonly versions?: VersionVerdicts;
   /** The leaf's OCSP status, when a staple or the responder gave one for the last chain. */
   readonly ocsp?: OcspCheck;
 }

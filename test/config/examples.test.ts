@@ -1,20 +1,60 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config';
+import { createCertificate } from '../support/pki';
 import { describeWithTool } from '../support/tools';
 
 const EXAMPLES = join(__dirname, '..', '..', 'config', 'examples');
 const files = readdirSync(EXAMPLES).filter((name) => name.endsWith('.yml')).sort();
 
+/**
+ * The files examples name next to themselves (certificates, keys, CA bundles) are the operator's,
+ * not the repository's: the test makes them up, and reads everything else from disk.
+ */
+const madeUp: Record<string, string> = {};
+const exampleFiles = (path: string): Promise<string> => {
+  const name = path.startsWith(`${EXAMPLES}/`) ? path.slice(EXAMPLES.length + 1) : '';
+  return madeUp[name] === undefined ? readFile(path, 'utf8') : Promise.resolve(madeUp[name]);
+};
+
+beforeAll(async () => {
+  const [ca, client] = await Promise.all([
+    createCertificate({ subjectCn: 'example CA', ca: true }),
+    createCertificate({ subjectCn: 'example client', dnsNames: [], extKeyUsage: ['clientAuth'] }),
+  ]);
+  Object.assign(madeUp, {
+    'private-ca.pem': ca.pem,
+    'client.pem': client.pem,
+    'client.key': client.key.privateKeyPem,
+    'broker-client.pem': client.pem,
+    'broker-client.key': client.key.privateKeyPem,
+  });
+});
+
 describe('config/examples', () => {
   it('holds an example for each feature that has one', () => {
-    expect(files).toEqual(expect.arrayContaining(['expectations.yml', 'starttls.yml']));
+    expect(files).toEqual(expect.arrayContaining(['expectations.yml', 'starttls.yml', 'protocol-versions.yml', 'client-certificates.yml']));
   });
 
   it.each(files)('loads %s without a finding, as --config.check would', async (name) => {
-    const config = await loadConfig(join(EXAMPLES, name));
+    const config = await loadConfig(join(EXAMPLES, name), exampleFiles);
     expect(config.targets.length).toBeGreaterThan(0);
+  });
+
+  it('gives protocol-versions.yml\'s targets the versions and checks its comments describe', async () => {
+    const config = await loadConfig(join(EXAMPLES, 'protocol-versions.yml'));
+    expect(config.targets.map((t) => [t.minVersion, t.maxVersion, t.checkVersions])).toEqual([
+      [undefined, undefined, ['TLSv1', 'TLSv1.1']],
+      ['TLSv1.2', undefined, ['TLSv1', 'TLSv1.1']],
+      [undefined, 'TLSv1.2', []],
+    ]);
+  });
+
+  it('gives client-certificates.yml\'s targets the defaults\' pair or their own', async () => {
+    const config = await loadConfig(join(EXAMPLES, 'client-certificates.yml'), exampleFiles);
+    expect(config.targets.map((t) => t.clientCertificate?.certFile)).toEqual([join(EXAMPLES, 'client.pem'), join(EXAMPLES, 'broker-client.pem')]);
   });
 
   it('gives every target of starttls.yml its protocol and the protocol\'s port unless it sets one', async () => {

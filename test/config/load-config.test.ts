@@ -41,8 +41,10 @@ async function errorOf(text: string, files: Record<string, string> = {}): Promis
   throw new Error('expected a ConfigError');
 }
 
-const ALLOWED_TARGET_KEYS = 'host, port, server_name, name, interval, timeout, ca_file, policy, expected_fingerprints, allowed_issuers, max_validity, ocsp, starttls';
-const ALLOWED_DEFAULTS_KEYS = 'interval, timeout, ca_file, policy, expected_fingerprints, allowed_issuers, max_validity, ocsp';
+const ALLOWED_TARGET_KEYS = 'host, port, server_name, name, interval, timeout, ca_file, policy, expected_fingerprints, allowed_issuers, max_validity, ocsp, starttls,'
+  + ' min_version, max_version, check_versions, cert_file, key_file';
+const ALLOWED_DEFAULTS_KEYS = 'interval, timeout, ca_file, policy, expected_fingerprints, allowed_issuers, max_validity, ocsp,'
+  + ' min_version, max_version, check_versions, cert_file, key_file';
 const EXAMPLES = '(examples: 500ms, 10s, 5m, 1h, 1d)';
 const MAPPING = `a mapping with keys ${ALLOWED_TARGET_KEYS}`;
 const BARE_HOST = 'is not a bare DNS name or IP address: drop the scheme and path, and put the port in port:';

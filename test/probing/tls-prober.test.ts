@@ -7,10 +7,11 @@ import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
 import { systemClock } from '../../src/clock';
-import type { ProbeOutcome, Prober, ProbeRequest } from '../../src/probing/prober';
+import type { Prober, ProbeRequest } from '../../src/probing/prober';
 import { createTlsProber } from '../../src/probing/tls-prober';
 import type { Resolver } from '../../src/probing/resolver';
 import type { TestCert } from '../support/pki';
+import { expectFailure, expectOk } from '../support/probe-outcomes';
 import { buildTestPki, type TestPki } from '../support/scenarios';
 import { startRawServer, startTlsServer, type LoopbackHost, type TlsTestServer } from '../support/tls-server';
 
@@ -46,16 +47,6 @@ function request(port: number, serverName = 'localhost', host = 'service.test'):
 
 function sha256(der: Buffer): string {
   return createHash('sha256').update(der).digest('hex');
-}
-
-function expectOk(outcome: ProbeOutcome): Extract<ProbeOutcome, { ok: true }> {
-  if (!outcome.ok) throw new Error(`expected ok, got ${outcome.reason}: ${outcome.error}`);
-  return outcome;
-}
-
-function expectFailure(outcome: ProbeOutcome): Extract<ProbeOutcome, { ok: false }> {
-  if (outcome.ok) throw new Error('expected a failure, got ok');
-  return outcome;
 }
 
 /** Resolves when `socket` closes, or rejects after `limitMs`. */
