@@ -7,10 +7,14 @@ import type { ChainExpectations } from '../pki/expectations';
 import type { OcspMode } from '../pki/ocsp';
 import type { VerifyPolicy } from '../pki/path-checks';
 import type { StarttlsProtocol } from '../probing/starttls/upgrade';
+import type { RouteSettings } from './route-config';
 import type { TlsSettings } from './tls-config';
 
-/** Besides these fields, the TLS settings: offered versions, version checks, client certificate. */
-export interface TargetConfig extends TlsSettings {
+/**
+ * Besides these fields, the TLS settings (offered versions, version checks, client certificate)
+ * and the route (an address override, a proxy).
+ */
+export interface TargetConfig extends TlsSettings, RouteSettings {
   /** The `target` label; default `${host}:${port}`, an IPv6 host in brackets: "[::1]:443". */
   readonly name: string;
   /** DNS name (lowercased, no trailing dot) or IP literal without brackets. */

@@ -1,8 +1,9 @@
 /**
  * The closed set of reasons a probe got no certificate chain, with the fix an operator should
- * reach for. `network_unreachable`, `client_cert_rejected` and `starttls_failed` extend the
- * contract: no route is not a refusal, a server refusing our certificate is not a broken
- * handshake, and a plain-text protocol that would not switch to TLS is not a TLS failure.
+ * reach for. `network_unreachable`, `client_cert_rejected`, `proxy_failed` and `starttls_failed`
+ * extend the contract: no route is not a refusal, a server refusing our certificate is not a
+ * broken handshake, a proxy refusing a tunnel is not the target failing, and a plain-text
+ * protocol that would not switch to TLS is not a TLS failure.
  */
 export const PROBE_FAILURE_REASONS = {
   dns_error: 'the name does not resolve: check the host spelling and the DNS the exporter uses',
@@ -12,6 +13,7 @@ export const PROBE_FAILURE_REASONS = {
   handshake_timeout: 'the server accepted TCP but did not finish TLS in time: is it TLS on that port?',
   handshake_failed: 'the TLS handshake failed (alert, reset, or not TLS): check protocol versions, ciphers, SNI',
   client_cert_rejected: 'the server refused our client certificate, or its absence: check cert_file is issued by a CA the server trusts, unexpired, and meant for client authentication',
+  proxy_failed: 'the HTTP proxy did not open a tunnel to the target: check proxy_url, the proxy\'s rules and credentials (403, 407) and its route to the target (502, 503, 504)',
   starttls_failed: 'the server did not complete the STARTTLS upgrade: check that starttls names the protocol on that port and that the server offers TLS',
   timeout: 'the probe ran out of time: raise timeout or check the slow phase in certexp_probe_duration_seconds',
 } as const;

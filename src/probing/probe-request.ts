@@ -3,11 +3,13 @@ import type { ProbeRequest } from './prober';
 
 /** What the prober needs of a configured target: where to connect and how to get TLS there. */
 export function probeRequestFor(target: TargetConfig): ProbeRequest {
-  const { starttls, minVersion, maxVersion, clientCertificate, checkVersions } = target;
+  const { address, proxy, starttls, minVersion, maxVersion, clientCertificate, checkVersions } = target;
   return {
     host: target.host,
     port: target.port,
     serverName: target.serverName,
+    ...(address === undefined ? {} : { address }),
+    ...(proxy === undefined ? {} : { proxy }),
     ...(starttls === undefined ? {} : { starttls }),
     ...(minVersion === undefined ? {} : { minVersion }),
     ...(maxVersion === undefined ? {} : { maxVersion }),
@@ -18,8 +20,8 @@ export function probeRequestFor(target: TargetConfig): ProbeRequest {
 
 /**
  * The probe settings of a target as one string: when it changes on reload, old results no
- * longer describe the target. The client key stays out (a Secret serialises as a placeholder);
- * its certificate, which changes with it, is in.
+ * longer describe the target. Secrets (the client key, the proxy's credentials) serialise as a
+ * placeholder; the client certificate, which changes with its key, is in.
  */
 export function probeIdentity(target: TargetConfig): string {
   return JSON.stringify(probeRequestFor(target));

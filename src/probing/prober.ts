@@ -1,3 +1,4 @@
+import type { HttpProxy } from './http-connect';
 import type { ProbeFailureReason } from './probe-failure';
 import type { SecureVersion } from 'node:tls';
 import type { ClientCertificate } from './secure-contexts';
@@ -8,6 +9,10 @@ export interface ProbeRequest {
   readonly port: number;
   /** SNI (omitted for IP literals, as RFC 6066 requires) and the name verification checks. */
   readonly serverName: string;
+  /** Connect here instead of to `host`'s addresses (an IP literal or another name); SNI stays serverName. */
+  readonly address?: string;
+  /** Reach the target through this HTTP proxy's CONNECT tunnel. */
+  readonly proxy?: HttpProxy;
   /** The plain-text protocol to switch to TLS before the handshake; absent for implicit TLS. */
   readonly starttls?: StarttlsProtocol;
   /** Lowest and highest TLS version offered; by default TLS 1.0 to 1.3, to see what the server picks. */

@@ -6,6 +6,7 @@ import { classifyError, ProbeError, type ProbePhase } from './probe-failure';
 import type { PhaseDurations, ProbeOutcome, Prober, ProbeRequest, TlsFacts, VersionVerdicts } from './prober';
 import type { Resolver } from './resolver';
 import { clientCertificateVerdict } from './client-certificate-verdict';
+import { connectAuthority, tunnel, type HttpProxy } from './http-connect';
 import { SecureContexts } from './secure-contexts';
 import type { StarttlsProtocol } from './starttls/upgrade';
 import { UPGRADES } from './starttls/upgrades';
@@ -105,6 +106,34 @@ async function connect(address: string, port: number, signal: AbortSignal, track
   return tcp;
 }
 
+/** Where a probe's TCP connection goes: to the target, or to a proxy that tunnels there. */
+interface Route {
+  /** The address connected to: the target's, or the proxy's. */
+  readonly address: string;
+  readonly port: number;
+  /** Through a proxy: what it is asked to CONNECT to. */
+  readonly tunnel?: { readonly authority: string; readonly proxy: HttpProxy };
+}
+
+/**
+ * The dns phase. The target's name (or its `address` override) is resolved here when the
+ * connection is direct; through a proxy only the proxy's name is, and the proxy resolves the
+ * target's, as it would for any client behind it.
+ */
+async function route(resolver: Resolver, request: ProbeRequest, signal: AbortSignal): Promise<Route> {
+  const target = request.address ?? request.host;
+  const { proxy } = request;
+  if (proxy === undefined) return { address: await resolveAddress(resolver, target, signal), port: request.port };
+  return { address: await resolveAddress(resolver, proxy.host, signal), port: proxy.port, tunnel: { authority: connectAuthority(target, request.port), proxy } };
+}
+
+/** The connect phase: TCP, and through a proxy the tunnel too; the socket then leads to the target. */
+async function open(to: Route, signal: AbortSignal, track: Track): Promise<Socket> {
+  const tcp = await connect(to.address, to.port, signal, track);
+  if (to.tunnel !== undefined) await tunnel(tcp, to.tunnel.authority, to.tunnel.proxy, signal);
+  return tcp;
+}
+
 /** The protocol's plain-text prelude, when the target names one; every failure is starttls_failed. */
 async function upgrade(tcp: Socket, protocol: StarttlsProtocol, serverName: string, signal: AbortSignal): Promise<void> {
   try {
@@ -149,12 +178,12 @@ function tlsFacts(socket: TLSSocket): TlsFacts {
  * far as judging our client certificate), false when it refuses the version (an alert, a reset,
  * a close), undefined when the check could not reach the handshake or ran out of time.
  */
-async function acceptsVersion(address: string, request: ProbeRequest, version: SecureVersion, contexts: SecureContexts, signal: AbortSignal): Promise<boolean | undefined> {
+async function acceptsVersion(to: Route, request: ProbeRequest, version: SecureVersion, contexts: SecureContexts, signal: AbortSignal): Promise<boolean | undefined> {
   const opened: Socket[] = [];
   const track: Track = (socket) => { opened.push(socket); };
   const clientCertificate = request.clientCertificate === undefined ? {} : { clientCertificate: request.clientCertificate };
   try {
-    const tcp = await connect(address, request.port, signal, track);
+    const tcp = await open(to, signal, track);
     if (request.starttls !== undefined) await upgrade(tcp, request.starttls, request.serverName, signal);
     const { socket } = await handshake(tcp, request.serverName, contexts.get({ minVersion: version, maxVersion: version, ...clientCertificate }), signal, track);
     closeGracefully(socket);
@@ -167,11 +196,11 @@ async function acceptsVersion(address: string, request: ProbeRequest, version: S
 }
 
 /** The answers to request.checkVersions, one handshake after another, within the probe's budget. */
-async function checkVersions(address: string, request: ProbeRequest, contexts: SecureContexts, signal: AbortSignal): Promise<VersionVerdicts> {
+async function checkVersions(to: Route, request: ProbeRequest, contexts: SecureContexts, signal: AbortSignal): Promise<VersionVerdicts> {
   const verdicts: VersionVerdicts = {};
   for (const version of request.checkVersions ?? []) {
     if (signal.aborted) break;
-    const accepted = await acceptsVersion(address, request, version, contexts, signal);
+    const accepted = await acceptsVersion(to, request, version, contexts, signal);
     if (accepted !== undefined) verdicts[version] = accepted;
   }
   return verdicts;
@@ -200,9 +229,10 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
       started = now;
     };
     try {
-      address = await resolveAddress(resolver, request.host, signal);
+      const to = await route(resolver, request, signal);
+      address = to.address;
       lap('dns');
-      const tcp = await connect(address, request.port, signal, track);
+      const tcp = await open(to, signal, track);
       lap('connect');
       if (request.starttls !== undefined) {
         await upgrade(tcp, request.starttls, request.serverName, signal);
@@ -221,7 +251,7 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
         }
       }
       closeGracefully(socket);
-      const versions = request.checkVersions === undefined ? undefined : await checkVersions(address, request, contexts, signal);
+      const versions = request.checkVersions === undefined ? undefined : await checkVersions(to, request, contexts, signal);
       return {
         ok: true,
         address,

@@ -35,7 +35,7 @@ beforeAll(async () => {
 
 describe('config/examples', () => {
   it('holds an example for each feature that has one', () => {
-    expect(files).toEqual(expect.arrayContaining(['expectations.yml', 'starttls.yml', 'protocol-versions.yml', 'client-certificates.yml']));
+    expect(files).toEqual(expect.arrayContaining(['expectations.yml', 'starttls.yml', 'protocol-versions.yml', 'client-certificates.yml', 'routes.yml']));
   });
 
   it.each(files)('loads %s without a finding, as --config.check would', async (name) => {
@@ -55,6 +55,16 @@ describe('config/examples', () => {
   it('gives client-certificates.yml\'s targets the defaults\' pair or their own', async () => {
     const config = await loadConfig(join(EXAMPLES, 'client-certificates.yml'), exampleFiles);
     expect(config.targets.map((t) => t.clientCertificate?.certFile)).toEqual([join(EXAMPLES, 'client.pem'), join(EXAMPLES, 'broker-client.pem')]);
+  });
+
+  it('gives routes.yml\'s targets the addresses and proxies its comments describe', async () => {
+    const config = await loadConfig(join(EXAMPLES, 'routes.yml'));
+    expect(config.targets.map((t) => [t.name, t.address, t.proxy?.url])).toEqual([
+      ['shop-node-a', '192.0.2.10', undefined],
+      ['shop-node-b', '192.0.2.11', undefined],
+      ['partner.example.net:443', undefined, 'http://proxy.internal.example:3128'],
+      ['mx.partner.example.net:25', undefined, 'http://proxy.internal.example:3128'],
+    ]);
   });
 
   it('gives every target of starttls.yml its protocol and the protocol\'s port unless it sets one', async () => {

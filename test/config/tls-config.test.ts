@@ -3,17 +3,15 @@
  * inheritance from defaults, and the exact message, line and key of each mistake. Files come
  * from an in-memory file system holding the test PKI's certificates and keys.
  */
-import { ConfigError } from '../../src/config/config-error';
-import type { Config } from '../../src/config/config-types';
-import { loadConfig } from '../../src/config/load-config';
+import { issuesOf, loadText, yaml } from '../support/config-issues';
 import { createCertificate, days, hours, type TestCert } from '../support/pki';
 import { buildTestPki, chainPem, type TestPki } from '../support/scenarios';
-
-const FILE = '/etc/certexp/certexp.yml';
 
 let pki: TestPki;
 let client: TestCert;
 let files: Record<string, string>;
+const load = (text: string): ReturnType<typeof loadText> => loadText(text, files);
+const messages = (text: string): ReturnType<typeof issuesOf> => issuesOf(text, files);
 
 beforeAll(async () => {
   pki = await buildTestPki();
@@ -28,27 +26,6 @@ beforeAll(async () => {
     '/etc/certexp/garbage.key': 'not a key\n',
   };
 });
-
-function yaml(...lines: string[]): string {
-  return lines.map((line) => `${line}\n`).join('');
-}
-
-function load(text: string): Promise<Config> {
-  return loadConfig(FILE, (path) => {
-    const content = path === FILE ? text : files[path];
-    return content === undefined ? Promise.reject(Object.assign(new Error('ENOENT'), { code: 'ENOENT' })) : Promise.resolve(content);
-  });
-}
-
-async function messages(text: string): Promise<string[]> {
-  try {
-    await load(text);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.issues.map((i) => `${i.line}:${i.column}: ${i.key}: ${i.message}`);
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('TLS versions', () => {
   it('maps the version names to what TLS takes, and lets a target override the defaults', async () => {

@@ -3,8 +3,9 @@
  * against loopback servers that speak the protocol first. Proves the setting reaches the prober
  * and that a server refusing the upgrade is reported as starttls_failed.
  */
-import { select, value, type Sample } from '../support/metrics-text';
-import { startHarness, waitFor, type Harness } from '../support/daemon-harness';
+import { value } from '../support/metrics-text';
+import { startHarness, type Harness } from '../support/daemon-harness';
+import { scrapeWhenProbed } from '../support/scrape-when-probed';
 import { buildTestPki, type TestPki } from '../support/scenarios';
 import { divert, say, startStarttlsServer, STARTTLS_SCRIPTS, type StarttlsTestServer } from '../support/starttls-servers';
 
@@ -40,17 +41,8 @@ describe('the daemon with starttls targets', () => {
     await Promise.all(servers.map((s) => s.close()));
   });
 
-  async function scrapeWhenProbed(): Promise<Sample[]> {
-    let samples: Sample[] = [];
-    await waitFor('every target probed', async () => {
-      samples = (await harness.scrape()).samples;
-      return select(samples, 'certexp_probe_success').length === 3;
-    });
-    return samples;
-  }
-
   it('verifies the chain behind the upgrade and times the starttls phase apart from the handshake', async () => {
-    const samples = await scrapeWhenProbed();
+    const samples = await scrapeWhenProbed(harness, 3);
     for (const target of ['mx', 'db']) {
       expect([target, value(samples, 'certexp_probe_success', { target })]).toEqual([target, 1]);
       expect([target, value(samples, 'certexp_verify_success', { target })]).toEqual([target, 1]);
@@ -60,7 +52,7 @@ describe('the daemon with starttls targets', () => {
   });
 
   it('counts starttls_failed when the server refuses TLS, and logs the server\'s answer with the fix', async () => {
-    const samples = await scrapeWhenProbed();
+    const samples = await scrapeWhenProbed(harness, 3);
     expect(value(samples, 'certexp_probe_success', { target: 'db-no-tls' })).toBe(0);
     expect(value(samples, 'certexp_probe_failures_total', { target: 'db-no-tls', reason: 'starttls_failed' })).toBeGreaterThanOrEqual(1);
     const line = harness.logs.find((l) => l.target === 'db-no-tls' && l.msg === 'target probe failing');

@@ -4,8 +4,9 @@
  * certificate series still there), and certexp_tls_protocol_accepted per checked version.
  */
 import { createServer, type Server, type TLSSocket } from 'node:tls';
-import { select, value, type Sample } from '../support/metrics-text';
-import { startHarness, waitFor, type Harness } from '../support/daemon-harness';
+import { select, value } from '../support/metrics-text';
+import { startHarness, type Harness } from '../support/daemon-harness';
+import { scrapeWhenProbed } from '../support/scrape-when-probed';
 import { createCertificate, days, hours, type TestCert } from '../support/pki';
 import { buildTestPki, chainPem, type TestPki } from '../support/scenarios';
 
@@ -59,25 +60,15 @@ describe('the daemon with client certificates and version checks', () => {
     await Promise.all(servers.map((s) => new Promise((resolve) => { s.close(resolve); })));
   });
 
-  async function scrapeWhenProbed(): Promise<Sample[]> {
-    let samples: Sample[] = [];
-    await waitFor('both targets probed', async () => {
-      if (harness === undefined) throw new Error('the daemon did not start');
-      samples = (await harness.scrape()).samples;
-      return select(samples, 'certexp_probe_success').length === 2;
-    });
-    return samples;
-  }
-
   it('exports the client certificate\'s expiry for every target that presents it', async () => {
-    const samples = await scrapeWhenProbed();
+    const samples = await scrapeWhenProbed(harness, 2);
     for (const target of ['trusting', 'refusing']) {
       expect(value(samples, 'certexp_client_cert_not_after_timestamp_seconds', { target })).toBe(client.notAfter.getTime() / 1000);
     }
   });
 
   it('verifies the chain of a server that accepts the certificate, and reports the versions it accepts', async () => {
-    const samples = await scrapeWhenProbed();
+    const samples = await scrapeWhenProbed(harness, 2);
     expect(value(samples, 'certexp_probe_success', { target: 'trusting' })).toBe(1);
     expect(value(samples, 'certexp_verify_success', { target: 'trusting' })).toBe(1);
     expect(value(samples, 'certexp_tls_protocol_accepted', { target: 'trusting', version: 'TLSv1.1' })).toBe(0);
@@ -85,7 +76,7 @@ describe('the daemon with client certificates and version checks', () => {
   });
 
   it('fails a server that refuses the certificate with client_cert_rejected, and still reports its certificate', async () => {
-    const samples = await scrapeWhenProbed();
+    const samples = await scrapeWhenProbed(harness, 2);
     expect(value(samples, 'certexp_probe_success', { target: 'refusing' })).toBe(0);
     expect(value(samples, 'certexp_probe_failures_total', { target: 'refusing', reason: 'client_cert_rejected' })).toBeGreaterThanOrEqual(1);
     expect(value(samples, 'certexp_verify_success', { target: 'refusing' })).toBe(1);

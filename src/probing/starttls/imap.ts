@@ -1,5 +1,5 @@
-import { converse, quote } from './conversation';
-import type { Upgrade } from './upgrade';
+import { converse, quote } from '../conversation';
+import { upgradeFailure, type Upgrade } from './upgrade';
 
 const TAG = 'a001';
 const TAGGED_OK = new RegExp(`^${TAG} OK\\b`, 'i');
@@ -7,7 +7,7 @@ const TAGGED_OK = new RegExp(`^${TAG} OK\\b`, 'i');
 const MAX_UNTAGGED = 100;
 
 /** RFC 3501 §6.2.1 and RFC 9051: greeting "* OK", then "a001 STARTTLS" answered "a001 OK". */
-export const imap: Upgrade = (socket, _serverName, signal) => converse(socket, signal, 'imap', async (c) => {
+export const imap: Upgrade = (socket, _serverName, signal) => converse(socket, signal, upgradeFailure('imap'), async (c) => {
   const greeting = await c.line('the greeting');
   // PREAUTH means already authenticated, where STARTTLS is not allowed; BYE means go away.
   if (!/^\* OK\b/i.test(greeting)) throw c.fail(`expected "* OK" as the greeting, got ${quote(greeting)}`);

@@ -1,5 +1,5 @@
-import { converse, quote, type Conversation, type Taken } from './conversation';
-import type { Upgrade } from './upgrade';
+import { converse, quote, type Conversation, type Taken } from '../conversation';
+import { upgradeFailure, type Upgrade } from './upgrade';
 
 /** RFC 4511 §4.14.1: the StartTLS extended operation. */
 const START_TLS_OID = '1.3.6.1.4.1.1466.20037';
@@ -103,7 +103,7 @@ function takeResponse(c: Conversation, buffered: Buffer): Taken<ExtendedResponse
 }
 
 /** RFC 4511 §4.14 and RFC 4513 §3: the StartTLS ExtendedRequest, answered with resultCode success (0). */
-export const ldap: Upgrade = (socket, _serverName, signal) => converse(socket, signal, 'ldap', async (c) => {
+export const ldap: Upgrade = (socket, _serverName, signal) => converse(socket, signal, upgradeFailure('ldap'), async (c) => {
   c.send(startTlsRequest());
   const response = await c.read('the StartTLS response', (buffered) => takeResponse(c, buffered));
   // Message ID 0 is an unsolicited notification, such as a notice of disconnection.

@@ -1,5 +1,5 @@
-import { converse, quote, type Conversation, type Taken } from './conversation';
-import type { Upgrade } from './upgrade';
+import { converse, quote, type Conversation, type Taken } from '../conversation';
+import { upgradeFailure, type Upgrade } from './upgrade';
 
 /** Capability flags (MySQL client/server protocol, "Capabilities Flags"). */
 const CLIENT_LONG_PASSWORD = 0x0001;
@@ -50,7 +50,7 @@ function sslRequest(sequence: number): Buffer {
 }
 
 /** The server speaks first: a handshake with CLIENT_SSL, answered by our SSLRequest packet, then TLS at once. */
-export const mysql: Upgrade = (socket, _serverName, signal) => converse(socket, signal, 'mysql', async (c) => {
+export const mysql: Upgrade = (socket, _serverName, signal) => converse(socket, signal, upgradeFailure('mysql'), async (c) => {
   const handshake = await c.read('the server handshake', takePacket);
   if ((serverCapabilities(c, handshake.payload) & CLIENT_SSL) === 0) {
     throw c.fail('the server does not offer TLS (no CLIENT_SSL in its handshake): check require_secure_transport and ssl settings');

@@ -1,4 +1,4 @@
-import { quote, type Conversation } from './conversation';
+import { quote, type Conversation } from '../conversation';
 
 /** Continuation lines a reply may have; an EHLO reply lists a dozen extensions at most. */
 const MAX_REPLY_LINES = 200;

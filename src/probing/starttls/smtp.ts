@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import { converse } from './conversation';
+import { converse } from '../conversation';
 import { expectReply } from './numeric-reply';
-import type { Upgrade } from './upgrade';
+import { upgradeFailure, type Upgrade } from './upgrade';
 
 /** EHLO names the client (RFC 5321 §4.1.1.1); a host name that is not a domain falls back to an address literal. */
 function clientName(): string {
@@ -10,7 +10,7 @@ function clientName(): string {
 }
 
 /** RFC 3207: greeting 220, EHLO listing STARTTLS, STARTTLS answered 220. */
-export const smtp: Upgrade = (socket, _serverName, signal) => converse(socket, signal, 'smtp', async (c) => {
+export const smtp: Upgrade = (socket, _serverName, signal) => converse(socket, signal, upgradeFailure('smtp'), async (c) => {
   await expectReply(c, 220, 'the greeting');
   c.send(`EHLO ${clientName()}\r\n`);
   const ehlo = await expectReply(c, 250, 'the EHLO reply');

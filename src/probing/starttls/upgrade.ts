@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { ProbeFailureReason } from '../probe-failure';
 
 /**
  * The protocols certexp can switch to TLS, and the port each listens on for it when the target
@@ -26,3 +27,8 @@ export const STARTTLS_PROTOCOLS = Object.keys(STARTTLS_DEFAULT_PORTS) as Starttl
  * Fails with a ProbeError whose reason is `starttls_failed`; bounded by `signal`.
  */
 export type Upgrade = (socket: Socket, serverName: string, signal: AbortSignal) => Promise<void>;
+
+/** How an upgrade's errors read: reason starttls_failed, message "starttls: smtp: ...". */
+export function upgradeFailure(protocol: StarttlsProtocol): { readonly reason: ProbeFailureReason; readonly prefix: string } {
+  return { reason: 'starttls_failed', prefix: `starttls: ${protocol}` };
+}

@@ -1,5 +1,5 @@
-import { converse, quote, type Conversation, type Taken } from './conversation';
-import type { Upgrade } from './upgrade';
+import { converse, quote, type Conversation, type Taken } from '../conversation';
+import { upgradeFailure, type Upgrade } from './upgrade';
 
 const TLS_NAMESPACE = 'urn:ietf:params:xml:ns:xmpp-tls';
 
@@ -32,7 +32,7 @@ function upTo(c: Conversation, pattern: RegExp, what: string): (buffered: Buffer
  * RFC 6120 §5: a client stream to the server name as the XMPP domain, stream features offering
  * <starttls/>, our <starttls/>, answered <proceed/>. Client-to-server streams (port 5222).
  */
-export const xmpp: Upgrade = (socket, serverName, signal) => converse(socket, signal, 'xmpp', async (c) => {
+export const xmpp: Upgrade = (socket, serverName, signal) => converse(socket, signal, upgradeFailure('xmpp'), async (c) => {
   c.send(
     `<?xml version='1.0'?><stream:stream to='${escapeAttribute(serverName)}' version='1.0' xml:lang='en' ` +
       `xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`,

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { ProbeError } from '../probe-failure';
+import { ProbeError, type ProbeFailureReason } from './probe-failure';
 
 /** More than any greeting or capability list; a server that sends more is not the protocol we asked for. */
 const MAX_BUFFERED = 64 * 1024;
@@ -19,9 +19,10 @@ export function quote(text: string): string {
 }
 
 /**
- * The plain-text half of a STARTTLS exchange on one socket: buffers what the server sends, hands
- * out complete units (lines, packets, XML elements) as the protocol defines them, and gives the
- * socket back untouched for TLS. Every wait ends on data, close, error or `signal`.
+ * The plain-text exchange before TLS on one socket (a STARTTLS upgrade, an HTTP CONNECT): buffers
+ * what the server sends, hands out complete units (lines, packets, XML elements) as the protocol
+ * defines them, and gives the socket back untouched for TLS. Every wait ends on data, close,
+ * error or `signal`; every failure is a ProbeError with `reason`, its message led by `prefix`.
  */
 export class Conversation {
   private buffered: Buffer = Buffer.alloc(0);
@@ -31,7 +32,8 @@ export class Conversation {
   constructor(
     private readonly socket: Socket,
     private readonly signal: AbortSignal,
-    private readonly protocol: string,
+    private readonly reason: ProbeFailureReason,
+    private readonly prefix: string,
   ) {
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
@@ -39,11 +41,13 @@ export class Conversation {
     socket.on('error', this.onError);
     signal.addEventListener('abort', this.onAbort, { once: true });
     if (signal.aborted) this.onAbort();
+    // A socket an earlier exchange paused (a proxy tunnel) stays paused for a new 'data' listener.
+    socket.resume();
   }
 
   /** A ProbeError for this exchange, to throw where the server said something we cannot go on from. */
   fail(detail: string): ProbeError {
-    return new ProbeError('starttls_failed', `starttls: ${this.protocol}: ${detail}`);
+    return new ProbeError(this.reason, `${this.prefix}: ${detail}`);
   }
 
   send(data: string | Buffer): void {
@@ -77,20 +81,23 @@ export class Conversation {
     });
   }
 
-  /** Leaves the socket: to TLS when the exchange `succeeded`, else just stops listening. */
-  end(succeeded: boolean): void {
-    if (succeeded) this.finish();
+  /** Leaves the socket: to what comes next when the exchange `succeeded`, else just stops listening. */
+  end(succeeded: boolean, leftover: Leftover): void {
+    if (succeeded) this.finish(leftover);
     else this.detach();
   }
 
   /**
-   * Leaves the socket to TLS. Anything the server sent after its go-ahead would be read as TLS
-   * from an attacker's position (the STARTTLS command injection of CVE-2011-0411), so it is an error.
+   * Leaves the socket, paused, to what comes next. Bytes the server sent after its go-ahead are
+   * refused, or handed back to the socket for the next reader (a server behind a proxy tunnel
+   * may speak first).
    */
-  private finish(): void {
+  private finish(leftover: Leftover): void {
     this.detach();
     this.socket.pause();
-    if (this.buffered.length > 0) throw this.fail(`the server sent ${this.buffered.length} bytes after agreeing to TLS, before the handshake`);
+    if (this.buffered.length === 0) return;
+    if (leftover === 'refuse') throw this.fail(`the server sent ${this.buffered.length} bytes after its go-ahead, before the TLS handshake`);
+    this.socket.unshift(this.buffered);
   }
 
   /** Stops listening without checking anything; for the error path. */
@@ -125,32 +132,40 @@ export class Conversation {
   };
 
   private readonly onError = (error: Error): void => {
-    this.ended ??= new ProbeError('starttls_failed', `starttls: ${this.protocol}: ${error.message}`, { cause: error });
+    this.ended ??= new ProbeError(this.reason, `${this.prefix}: ${error.message}`, { cause: error });
     this.notify();
   };
 
   private readonly onAbort = (): void => {
-    this.ended ??= new ProbeError('starttls_failed', `starttls: ${this.protocol}: timed out`, { cause: this.signal.reason });
+    this.ended ??= new ProbeError(this.reason, `${this.prefix}: timed out`, { cause: this.signal.reason });
     this.notify();
   };
 }
 
 /**
- * Runs one protocol's exchange on `socket`; on success the socket is left paused for TLS with
- * nothing read past the go-ahead, on failure every listener is gone and the error says why.
+ * What to do with bytes the server sent after its go-ahead. Before TLS, refuse them: they would
+ * be read as TLS from an attacker's position (the STARTTLS command injection of CVE-2011-0411).
+ * After a proxy's tunnel opens, keep them: they are the target's, whose greeting may come first.
+ */
+export type Leftover = 'refuse' | 'keep';
+
+/**
+ * Runs one protocol's exchange on `socket`; on success the socket is left paused with nothing
+ * read past the go-ahead (or that much handed back, with `leftover` keep); on failure every
+ * listener is gone and the error says why.
  */
 export async function converse(
   socket: Socket,
   signal: AbortSignal,
-  protocol: string,
+  failure: { readonly reason: ProbeFailureReason; readonly prefix: string; readonly leftover?: Leftover },
   exchange: (conversation: Conversation) => Promise<void>,
 ): Promise<void> {
-  const conversation = new Conversation(socket, signal, protocol);
+  const conversation = new Conversation(socket, signal, failure.reason, failure.prefix);
   try {
     await exchange(conversation);
   } catch (error) {
-    conversation.end(false);
+    conversation.end(false, 'refuse');
     throw error;
   }
-  conversation.end(true);
+  conversation.end(true, failure.leftover ?? 'refuse');
 }
