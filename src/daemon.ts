@@ -14,7 +14,7 @@ import { PROBE_FAILURE_REASONS } from './probing/probe-failure';
 import { probeIdentity, probeRequestFor } from './probing/probe-request';
 import type { Prober } from './probing/prober';
 import { systemResolver, type Resolver } from './probing/resolver';
-import { createTlsProber } from './probing/tls-prober';
+import { createProber } from './probing/probers';
 import { OcspClient } from './probing/ocsp-client';
 import { httpOcspFetcher } from './probing/ocsp-fetcher';
 import { assessProbe } from './results/assess-probe';
@@ -73,7 +73,7 @@ export class Daemon {
     const cache = new CertificateCache();
     this.analyzer = new ChainAnalyzer(cache, new SignatureVerifier());
     this.trustStores = new TrustStores(cache);
-    this.prober = createTlsProber({ resolver: options.resolver ?? systemResolver, clock: this.clock });
+    this.prober = createProber({ resolver: options.resolver ?? systemResolver, clock: this.clock });
     this.ocsp = new OcspClient({ fetch: httpOcspFetcher(), clock: this.clock });
     this.metrics = new ExporterMetrics({
       store: this.store,

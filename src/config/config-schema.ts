@@ -8,7 +8,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { STARTTLS_DEFAULT_PORTS, STARTTLS_PROTOCOLS } from '../probing/starttls/upgrade';
 import { POSITIVE_DURATION_PATTERN } from './duration';
-import { addressSchema, proxyUrlSchema } from './route-config';
+import { addressesSchema, addressSchema, proxyUrlSchema } from './route-config';
 import { checkVersionsSchema, pemFileSchema, tlsVersionSchema } from './tls-config';
 
 /** What a target gets when neither it nor `defaults:` says otherwise. */
@@ -86,6 +86,7 @@ export const DefaultsSchema = Type.Object(
     cert_file: Type.Optional(pemFileSchema('Client certificate (PEM, leaf first) presented to every target that sets none, when the server asks for one; needs key_file.')),
     key_file: Type.Optional(pemFileSchema('Unencrypted PEM private key of cert_file.')),
     proxy_url: Type.Optional(proxyUrlSchema('For every target that sets none.')),
+    addresses: Type.Optional(addressesSchema('For every target that sets none; default first.')),
   },
   { additionalProperties: false, description: 'Values for every target that does not set them itself.' },
 );
@@ -125,6 +126,7 @@ export const TargetSchema = Type.Object(
     key_file: Type.Optional(pemFileSchema('Unencrypted PEM private key of cert_file.')),
     address: Type.Optional(addressSchema()),
     proxy_url: Type.Optional(proxyUrlSchema('Replaces defaults.proxy_url; `direct` for none.')),
+    addresses: Type.Optional(addressesSchema('Overrides defaults.addresses.')),
   },
   { additionalProperties: false, description: 'One TLS endpoint to probe.' },
 );

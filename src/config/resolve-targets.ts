@@ -12,8 +12,7 @@ import type { TargetConfig } from './config-types';
 import type { VerifyPolicy } from '../pki/path-checks';
 import { STARTTLS_DEFAULT_PORTS } from '../probing/starttls/upgrade';
 import { readTlsSettings, type ReadClientCertificate, type TlsSettings } from './tls-config';
-import { readRoute } from './route-config';
-import type { HttpProxy } from '../probing/http-connect';
+import { readRoute, type RouteSettings } from './route-config';
 import type { ChainExpectations } from '../pki/expectations';
 import type { OcspMode } from '../pki/ocsp';
 import { expectsNothing, readExpectations } from './expectations-config';
@@ -49,7 +48,7 @@ interface Inherited {
   readonly ca: CaBundle | undefined;
   readonly policy: VerifyPolicy;
   readonly tls: TlsSettings;
-  readonly proxy: HttpProxy | undefined;
+  readonly route: RouteSettings;
   readonly expectations: ChainExpectations;
   readonly ocsp: OcspMode | undefined;
 }
@@ -98,7 +97,7 @@ export class TargetResolver {
       ca: caFile === undefined ? undefined : await this.caBundle(caFile, at('ca_file')),
       policy: checked(props.policy, given.policy) ?? BUILT_IN_DEFAULTS.policy,
       tls: await readTlsSettings(given, at, {}, (path, message) => { this.report(path, message); }, this.context),
-      proxy: readRoute(given, at, undefined, (path, message) => { this.report(path, message); }).proxy,
+      route: readRoute(given, at, {}, (path, message) => { this.report(path, message); }),
       expectations: readExpectations(given, at, {}, (path, message) => { this.report(path, message); }),
       ocsp: checked(props.ocsp, given.ocsp),
     };
@@ -144,7 +143,7 @@ export class TargetResolver {
     const ocsp = checked(props.ocsp, raw.ocsp) ?? inherited.ocsp;
 
     const tls = await readTlsSettings(raw, at, inherited.tls, (path, message) => { this.report(path, message); }, this.context);
-    const route = readRoute(raw, at, inherited.proxy, (path, message) => { this.report(path, message); });
+    const route = readRoute(raw, at, inherited.route, (path, message) => { this.report(path, message); });
 
     // Build only a target that is wholly valid; a partial one would never be returned anyway,
     // because any finding makes loadConfig throw.

@@ -1,7 +1,7 @@
 /**
- * address (on a target) and proxy_url (in `defaults:` or on a target): where a probe connects
- * when that is not simply the addresses of `host`. A target's proxy_url replaces the default;
- * `direct` takes a target out of the default proxy.
+ * address (on a target), proxy_url and addresses (in `defaults:` or on a target): where a probe
+ * connects when that is not simply the first address of `host`. A target's proxy_url replaces
+ * the default; `direct` takes a target out of the default proxy.
  */
 import { Type } from '@sinclair/typebox';
 import type { HttpProxy } from '../probing/http-connect';
@@ -28,10 +28,18 @@ export function proxyUrlSchema(description: string) {
   });
 }
 
+export function addressesSchema(description: string) {
+  return Type.Union([Type.Literal('first'), Type.Literal('all')], {
+    description: `${description} first: probe the first address the name resolves to; all: probe every address (A and AAAA) under the same name, export each with an address label, and count the distinct leaf certificates.`,
+  });
+}
+
 export interface RouteSettings {
   /** Connect here (IP literal without brackets, or a name) instead of to host's addresses. */
   readonly address?: string;
   readonly proxy?: HttpProxy;
+  /** addresses: all, probe every address of host. */
+  readonly everyAddress?: true;
 }
 
 type Reporter = (path: readonly PathSegment[], message: string) => void;
@@ -59,11 +67,11 @@ export function parseProxyUrl(text: string): { readonly proxy: HttpProxy } | { r
   return { proxy: Object.freeze({ host, port, url: `http://${url.host}`, ...credentials }) };
 }
 
-/** What these keys of `raw` say on top of the inherited proxy; problems go to `report`. */
+/** What these keys of `raw` say on top of what `defaults:` set (its proxy and addresses); problems go to `report`. */
 export function readRoute(
   raw: Readonly<Record<string, unknown>>,
   at: (key: string) => PathSegment[],
-  inherited: HttpProxy | undefined,
+  inherited: RouteSettings,
   report: Reporter,
 ): RouteSettings {
   let address: string | undefined;
@@ -72,7 +80,7 @@ export function readRoute(
     if ('error' in parsed) report(at('address'), parsed.error);
     else address = parsed.host;
   }
-  let proxy = inherited;
+  let proxy = inherited.proxy;
   if (typeof raw.proxy_url === 'string' && raw.proxy_url !== '') {
     proxy = undefined;
     if (raw.proxy_url !== DIRECT) {
@@ -81,5 +89,17 @@ export function readRoute(
       else proxy = parsed.proxy;
     }
   }
-  return Object.freeze({ ...(address === undefined ? {} : { address }), ...(proxy === undefined ? {} : { proxy }) });
+  const everyAddress = raw.addresses === undefined ? inherited.everyAddress === true : raw.addresses === 'all';
+  // Set here, or inherited and clashing with what is set here: the message goes where the target differs.
+  const here = raw.addresses === 'all' ? 'addresses' : undefined;
+  if (everyAddress && address !== undefined) {
+    report(at(here ?? 'address'), 'addresses: all probes every address of host, and address names one: set one of them');
+  } else if (everyAddress && proxy !== undefined) {
+    report(at(here ?? 'proxy_url'), 'addresses: all needs a direct connection: through proxy_url the proxy resolves the name and picks the address');
+  }
+  return Object.freeze({
+    ...(address === undefined ? {} : { address }),
+    ...(proxy === undefined ? {} : { proxy }),
+    ...(everyAddress ? { everyAddress: true as const } : {}),
+  });
 }

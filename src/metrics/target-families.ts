@@ -76,6 +76,27 @@ const RESULT_FAMILIES: readonly ResultFamily[] = [
     lines: (r, t) => (r.tls === undefined ? '' : line('certexp_tls_info', [['target', t], ['version', r.tls.version], ['cipher', r.tls.cipher]], 1)),
   },
   {
+    name: 'certexp_address_probe_success', type: 'gauge', help: 'With addresses: all, per address of the name: whether its last probe got a certificate chain.',
+    lines: (r, t) => (r.addresses ?? []).map((a) => line('certexp_address_probe_success', [['target', t], ['address', a.address]], a.failure === undefined ? 1 : 0)).join(''),
+  },
+  {
+    name: 'certexp_address_verify_success', type: 'gauge', help: 'With addresses: all, per address: whether the chain it presented in the last probe verified.',
+    lines: (r, t) => (r.addresses ?? []).map((a) => (a.chain === undefined ? '' : line('certexp_address_verify_success', [['target', t], ['address', a.address]], a.chain.verified ? 1 : 0))).join(''),
+  },
+  {
+    name: 'certexp_address_cert_not_after_timestamp_seconds', type: 'gauge', help: 'With addresses: all, per address: notAfter of the leaf it presented in the last probe.',
+    lines: (r, t) => (r.addresses ?? []).map((a) => {
+      const leaf = a.chain?.presented[0]?.cert;
+      return leaf === undefined ? '' : line('certexp_address_cert_not_after_timestamp_seconds', [['target', t], ['address', a.address], ['fingerprint_sha256', leaf.fingerprintSha256]], leaf.notAfter / 1000);
+    }).join(''),
+  },
+  {
+    name: 'certexp_distinct_leaf_certificates', type: 'gauge',
+    help: 'With addresses: all, how many different leaf certificates the addresses presented in the last probe; above 1, a node serves another (often stale) certificate.',
+    lines: (r, t) => (r.addresses === undefined ? '' : line('certexp_distinct_leaf_certificates', [['target', t]],
+      new Set(r.addresses.flatMap((a) => a.chain?.presented[0]?.fingerprintSha256 ?? [])).size)),
+  },
+  {
     name: 'certexp_tls_protocol_accepted', type: 'gauge', help: 'Per version in the target\'s check_versions, 1 when the server completed a handshake offering that version alone.',
     lines: (r, t) => Object.entries(r.versions ?? {}).map(([version, accepted]) => line('certexp_tls_protocol_accepted', [['target', t], ['version', version]], accepted ? 1 : 0)).join(''),
   },

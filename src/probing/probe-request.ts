@@ -3,13 +3,14 @@ import type { ProbeRequest } from './prober';
 
 /** What the prober needs of a configured target: where to connect and how to get TLS there. */
 export function probeRequestFor(target: TargetConfig): ProbeRequest {
-  const { address, proxy, starttls, minVersion, maxVersion, clientCertificate, checkVersions } = target;
+  const { address, proxy, everyAddress, starttls, minVersion, maxVersion, clientCertificate, checkVersions } = target;
   return {
     host: target.host,
     port: target.port,
     serverName: target.serverName,
     ...(address === undefined ? {} : { address }),
     ...(proxy === undefined ? {} : { proxy }),
+    ...(everyAddress === true ? { everyAddress } : {}),
     ...(starttls === undefined ? {} : { starttls }),
     ...(minVersion === undefined ? {} : { minVersion }),
     ...(maxVersion === undefined ? {} : { maxVersion }),

@@ -13,6 +13,8 @@ export interface ProbeRequest {
   readonly address?: string;
   /** Reach the target through this HTTP proxy's CONNECT tunnel. */
   readonly proxy?: HttpProxy;
+  /** Probe every address of `host`, each under the same name (src/probing/every-address.ts). */
+  readonly everyAddress?: boolean;
   /** The plain-text protocol to switch to TLS before the handshake; absent for implicit TLS. */
   readonly starttls?: StarttlsProtocol;
   /** Lowest and highest TLS version offered; by default TLS 1.0 to 1.3, to see what the server picks. */
@@ -45,6 +47,8 @@ export type ProbeOutcome =
       readonly phases: PhaseDurations;
       /** The answers to request.checkVersions; a version whose check could not connect is absent. */
       readonly versions?: VersionVerdicts;
+      /** With request.everyAddress: the outcome at each address, this one among them. */
+      readonly everyAddress?: readonly ProbeOutcome[];
       /** DER OCSP response the server stapled in the handshake; absent when it sent none. */
       readonly ocspResponse?: Buffer;
     }
@@ -56,6 +60,8 @@ export type ProbeOutcome =
       readonly phases: PhaseDurations;
       /** The chain and TLS facts the handshake showed before the failure (a client certificate refused after them). */
       readonly seen?: { readonly chain: readonly Buffer[]; readonly tls: TlsFacts };
+      /** With request.everyAddress: the outcome at each address, this one among them. */
+      readonly everyAddress?: readonly ProbeOutcome[];
     };
 
 /**

@@ -1,10 +1,10 @@
-import { connect as tcpConnect, isIP, type Socket } from 'node:net';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type SecureContext, type SecureVersion, TLSSocket, type TLSSocketOptions } from 'node:tls';
 import type { Clock } from '../clock';
 import { referenceIdentity } from '../pki/server-name';
 import { classifyError, ProbeError, type ProbePhase } from './probe-failure';
 import type { PhaseDurations, ProbeOutcome, Prober, ProbeRequest, TlsFacts, VersionVerdicts } from './prober';
-import type { Resolver } from './resolver';
+import { resolveAddresses, type Resolver } from './resolver';
 import { clientCertificateVerdict } from './client-certificate-verdict';
 import { connectAuthority, tunnel, type HttpProxy } from './http-connect';
 import { SecureContexts } from './secure-contexts';
@@ -47,19 +47,7 @@ function phase<T>(
 }
 
 async function resolveAddress(resolver: Resolver, host: string, signal: AbortSignal): Promise<string> {
-  // An IP literal needs no lookup, whatever resolver is injected.
-  if (isIP(host) !== 0) return host;
-  // getaddrinfo cannot be cancelled; the race bounds our wait, not the lookup thread.
-  const addresses = await new Promise<readonly string[]>((resolve, reject) => {
-    const onAbort = (): void => { reject(classifyError('dns', signal.reason, true)); };
-    if (signal.aborted) { onAbort(); return; }
-    signal.addEventListener('abort', onAbort, { once: true });
-    // Through then(): a resolver that throws instead of rejecting is still a DNS failure.
-    Promise.resolve(host).then(resolver).then(resolve, (error: unknown) => { reject(classifyError('dns', error, false)); })
-      .finally(() => { signal.removeEventListener('abort', onAbort); });
-  });
-  const first = addresses[0];
-  if (first === undefined) throw new ProbeError('dns_error', `dns: ${host} has no addresses`);
+  const [first] = await resolveAddresses(resolver, host, signal);
   return first;
 }
 

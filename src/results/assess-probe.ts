@@ -4,6 +4,7 @@ import type { ChainExpectations } from '../pki/expectations';
 import type { VerifyPolicy } from '../pki/path-checks';
 import type { TrustStore } from '../pki/trust-store';
 import type { ProbeOutcome } from '../probing/prober';
+import { combineAddresses } from './combine-addresses';
 import type { ProbeFailure, TargetResult } from './target-result';
 
 function failureOf(outcome: ProbeOutcome): ProbeFailure | undefined {
@@ -26,6 +27,10 @@ export interface AssessInput {
 /** Turns a probe's outcome into the target's new result: verifies a received chain, or keeps the last one. */
 export function assessProbe(input: AssessInput): TargetResult {
   const { outcome, clock } = input;
+  if (outcome.everyAddress !== undefined) {
+    // Each address is assessed on its own; a previous chain means nothing for one address.
+    return combineAddresses(outcome.everyAddress.map((at) => assessProbe({ ...input, outcome: at, previous: undefined })), input.previous);
+  }
   // A failed probe may still have seen the server's chain (a client certificate refused after
   // the server sent it): that chain is verified and reported, with the failure.
   const received = outcome.ok ? outcome : outcome.seen;

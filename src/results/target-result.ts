@@ -28,12 +28,21 @@ export interface TargetResult {
   readonly chain: ChainAnalysis | undefined;
   /** Which of the target's check_versions the server accepted, from the last probe that checked. */
   readonly versions?: VersionVerdicts;
+  /** With addresses: all, one entry per address of the name; the fields above report the worst. */
+  readonly addresses?: readonly AddressResult[];
   /** The leaf's OCSP status, when a staple or the responder gave one for the last chain. */
   readonly ocsp?: OcspCheck;
 }
 
 /** An OCSP verdict and where it came from: stapled in the handshake, or asked of the responder. */
 export type OcspCheck = OcspVerdict & { readonly source: 'stapled' | 'responder' };
+
+/** With addresses: all, what the last probe found at one address of the target's name. */
+export interface AddressResult {
+  readonly address: string;
+  readonly failure: ProbeFailure | undefined;
+  readonly chain: ChainAnalysis | undefined;
+}
 
 /** One word for logs: a target is ok, or failing for these reasons. */
 export function stateOf(result: TargetResult): string {

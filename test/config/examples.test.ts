@@ -35,7 +35,7 @@ beforeAll(async () => {
 
 describe('config/examples', () => {
   it('holds an example for each feature that has one', () => {
-    expect(files).toEqual(expect.arrayContaining(['expectations.yml', 'starttls.yml', 'protocol-versions.yml', 'client-certificates.yml', 'routes.yml']));
+    expect(files).toEqual(expect.arrayContaining(['expectations.yml', 'starttls.yml', 'protocol-versions.yml', 'client-certificates.yml', 'routes.yml', 'every-address.yml']));
   });
 
   it.each(files)('loads %s without a finding, as --config.check would', async (name) => {
@@ -64,6 +64,15 @@ describe('config/examples', () => {
       ['shop-node-b', '192.0.2.11', undefined],
       ['partner.example.net:443', undefined, 'http://proxy.internal.example:3128'],
       ['mx.partner.example.net:25', undefined, 'http://proxy.internal.example:3128'],
+    ]);
+  });
+
+  it('probes every address of the names in every-address.yml, except where a target says first', async () => {
+    const config = await loadConfig(join(EXAMPLES, 'every-address.yml'));
+    expect(config.targets.map((t) => [t.name, t.everyAddress ?? false])).toEqual([
+      ['shop.example.com:443', true],
+      ['mx.example.com:25', true],
+      ['api.example.com:443', false],
     ]);
   });
 

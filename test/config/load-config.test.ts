@@ -42,9 +42,9 @@ async function errorOf(text: string, files: Record<string, string> = {}): Promis
 }
 
 const ALLOWED_TARGET_KEYS = 'host, port, server_name, name, interval, timeout, ca_file, policy, expected_fingerprints, allowed_issuers, max_validity, ocsp, starttls,'
-  + ' min_version, max_version, check_versions, cert_file, key_file, address, proxy_url';
+  + ' min_version, max_version, check_versions, cert_file, key_file, address, proxy_url, addresses';
 const ALLOWED_DEFAULTS_KEYS = 'interval, timeout, ca_file, policy, expected_fingerprints, allowed_issuers, max_validity, ocsp,'
-  + ' min_version, max_version, check_versions, cert_file, key_file, proxy_url';
+  + ' min_version, max_version, check_versions, cert_file, key_file, proxy_url, addresses';
 const EXAMPLES = '(examples: 500ms, 10s, 5m, 1h, 1d)';
 const MAPPING = `a mapping with keys ${ALLOWED_TARGET_KEYS}`;
 const BARE_HOST = 'is not a bare DNS name or IP address: drop the scheme and path, and put the port in port:';

@@ -57,3 +57,25 @@ describe('proxy_url', () => {
     expect(await issuesOf(yaml('targets:', '  - host: a.example', `    proxy_url: "${url}"`))).toEqual([`3:16: targets[0].proxy_url: ${message}`]);
   });
 });
+
+describe('addresses', () => {
+  it('takes addresses from defaults, and a target may go back to first', async () => {
+    const config = await loadText(yaml('defaults:', '  addresses: all', 'targets:', '  - host: a.example', '  - host: b.example', '    addresses: first'));
+    expect(config.targets.map((t) => t.everyAddress)).toEqual([true, undefined]);
+  });
+
+  it.each([
+    [['    addresses: all', '    address: 192.0.2.10'], '3:16: targets[0].addresses: addresses: all probes every address of host, and address names one: set one of them'],
+    [['    addresses: all', '    proxy_url: http://proxy.internal:3128'],
+      '3:16: targets[0].addresses: addresses: all needs a direct connection: through proxy_url the proxy resolves the name and picks the address'],
+    [['    addresses: some'], '3:16: targets[0].addresses: expected one of "first", "all", got "some"'],
+  ])('rejects %j', async (lines, message) => {
+    expect(await issuesOf(yaml('targets:', '  - host: a.example', ...lines))).toEqual([message]);
+  });
+
+  it('points at the target\'s proxy_url when addresses: all comes from defaults', async () => {
+    expect(await issuesOf(yaml('defaults:', '  addresses: all', 'targets:', '  - host: a.example', '    proxy_url: http://proxy.internal:3128'))).toEqual([
+      '5:16: targets[0].proxy_url: addresses: all needs a direct connection: through proxy_url the proxy resolves the name and picks the address',
+    ]);
+  });
+});

@@ -9,6 +9,7 @@ import type { ProbeOutcome, ProbeRequest } from '../../src/probing/prober';
 import type { Resolver } from '../../src/probing/resolver';
 import { createTlsProber } from '../../src/probing/tls-prober';
 import { Secret } from '../../src/web/secret';
+import { closedAfterEach } from '../support/closed-after-each';
 import { startConnectProxy, type ConnectProxy, type ConnectProxyOptions } from '../support/connect-proxy';
 import { expectFailure, expectOk } from '../support/probe-outcomes';
 import { buildTestPki, type TestPki } from '../support/scenarios';
@@ -16,15 +17,12 @@ import { startStarttlsServer, STARTTLS_SCRIPTS } from '../support/starttls-serve
 import { startRawServer, startTlsServer, type LoopbackHost, type TlsTestServer } from '../support/tls-server';
 
 let pki: TestPki;
-const servers: TlsTestServer[] = [];
+const servers = closedAfterEach<TlsTestServer>();
 
 beforeAll(async () => {
   pki = await buildTestPki();
 });
 
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
 
 async function track<T extends TlsTestServer>(server: Promise<T>): Promise<T> {
   const started = await server;

@@ -8,6 +8,7 @@ import type { ProbeOutcome, ProbeRequest } from '../../src/probing/prober';
 import { createTlsProber } from '../../src/probing/tls-prober';
 import type { Resolver } from '../../src/probing/resolver';
 import { STARTTLS_DEFAULT_PORTS, STARTTLS_PROTOCOLS, type StarttlsProtocol } from '../../src/probing/starttls/upgrade';
+import { closedAfterEach } from '../support/closed-after-each';
 import { buildTestPki, type TestPki } from '../support/scenarios';
 import {
   divert,
@@ -23,15 +24,12 @@ import {
 import type { LoopbackHost } from '../support/tls-server';
 
 let pki: TestPki;
-const servers: StarttlsTestServer[] = [];
+const servers = closedAfterEach<StarttlsTestServer>();
 
 beforeAll(async () => {
   pki = await buildTestPki();
 });
 
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
 
 async function serve(script: Script, host: LoopbackHost = '127.0.0.1'): Promise<StarttlsTestServer> {
   const server = await startStarttlsServer({ script, key: pki.valid.key, chain: [pki.valid, pki.intermediate], host });

@@ -13,6 +13,7 @@ import type { ProbeOutcome, ProbeRequest } from '../../src/probing/prober';
 import type { ClientCertificate } from '../../src/probing/secure-contexts';
 import { createTlsProber } from '../../src/probing/tls-prober';
 import { Secret } from '../../src/web/secret';
+import { closedAfterEach } from '../support/closed-after-each';
 import { createCertificate, days, hours, type TestCert } from '../support/pki';
 import { expectFailure, expectOk } from '../support/probe-outcomes';
 import { buildTestPki, chainPem, type TestPki } from '../support/scenarios';
@@ -24,7 +25,7 @@ let pki: TestPki;
 let client: TestCert;
 let expiredClient: TestCert;
 let untrustedClient: TestCert;
-const servers: { close(): Promise<void> }[] = [];
+const servers = closedAfterEach<{ close(): Promise<void> }>();
 
 beforeAll(async () => {
   pki = await buildTestPki();
@@ -38,9 +39,6 @@ beforeAll(async () => {
   ]);
 });
 
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
 
 function certificate(leaf: TestCert, issuer: TestCert): ClientCertificate {
   return { certificatePem: chainPem(leaf, issuer), key: new Secret(leaf.key.privateKeyPem) };

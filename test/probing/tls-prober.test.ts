@@ -10,6 +10,7 @@ import { systemClock } from '../../src/clock';
 import type { Prober, ProbeRequest } from '../../src/probing/prober';
 import { createTlsProber } from '../../src/probing/tls-prober';
 import type { Resolver } from '../../src/probing/resolver';
+import { closedAfterEach } from '../support/closed-after-each';
 import type { TestCert } from '../support/pki';
 import { expectFailure, expectOk } from '../support/probe-outcomes';
 import { buildTestPki, type TestPki } from '../support/scenarios';
@@ -18,15 +19,12 @@ import { startRawServer, startTlsServer, type LoopbackHost, type TlsTestServer }
 const HOSTS: readonly LoopbackHost[] = ['127.0.0.1', '::1'];
 
 let pki: TestPki;
-const servers: TlsTestServer[] = [];
+const servers = closedAfterEach<TlsTestServer>();
 
 beforeAll(async () => {
   pki = await buildTestPki();
 });
 
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
 
 async function track(server: Promise<TlsTestServer>): Promise<TlsTestServer> {
   const started = await server;

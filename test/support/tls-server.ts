@@ -6,7 +6,8 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { KeyPair, TestCert } from './pki';
 
-export type LoopbackHost = '127.0.0.1' | '::1';
+/** Loopback only: 127.0.0.0/8 (Linux answers on all of it) and ::1. */
+export type LoopbackHost = '127.0.0.1' | '::1' | `127.0.0.${number}`;
 
 export interface TlsTestServer {
   readonly host: string;
@@ -17,6 +18,8 @@ export interface TlsTestServer {
 export interface TlsServerOptions {
   /** Default 127.0.0.1. */
   host?: LoopbackHost;
+  /** Default any free port; a fixed one lets servers on several loopback addresses share it. */
+  port?: number;
   /** The private key matching chain[0]. */
   key: KeyPair;
   /** Leaf first; exactly what is presented, in this order (no completion, no reordering). */
@@ -46,7 +49,7 @@ export function startTlsServer(opts: TlsServerOptions): Promise<TlsTestServer> {
   });
   // Clients that abort the handshake (they reject our chain, time out, ...) are expected in tests.
   server.on('tlsClientError', () => undefined);
-  return listen(server, opts.host ?? '127.0.0.1');
+  return listen(server, opts.host ?? '127.0.0.1', opts.port ?? 0);
 }
 
 /** A plain-TCP server for misbehaving peers: `onConnection` gets every accepted socket. */
@@ -58,7 +61,7 @@ export function startRawServer(host: LoopbackHost, onConnection: (socket: net.So
   return listen(server, host);
 }
 
-function listen(server: net.Server, host: LoopbackHost): Promise<TlsTestServer> {
+function listen(server: net.Server, host: LoopbackHost, port = 0): Promise<TlsTestServer> {
   // tls.Server emits 'connection' with the raw TCP socket too, so this tracks every connection.
   const sockets = new Set<net.Socket>();
   server.on('connection', (socket: net.Socket) => {
@@ -83,7 +86,7 @@ function listen(server: net.Server, host: LoopbackHost): Promise<TlsTestServer> 
       reject(err);
     };
     server.once('error', onError);
-    server.listen(0, host, () => {
+    server.listen(port, host, () => {
       server.off('error', onError);
       const address = server.address();
       if (address === null || typeof address === 'string') {
