@@ -22,6 +22,7 @@ import { assessRevocation } from './results/assess-revocation';
 import { ResultsStore } from './results/results-store';
 import { stateOf, type TargetResult } from './results/target-result';
 import { Scheduler } from './scheduling/scheduler';
+import { formatShard, inShard, WHOLE, type Shard } from './scheduling/shard';
 
 export interface DaemonOptions {
   readonly configFile: string;
@@ -32,9 +33,12 @@ export interface DaemonOptions {
   readonly clock?: Clock;
   readonly resolver?: Resolver;
   readonly loadConfig?: (file: string) => Promise<Config>;
+  /** The targets this replica schedules (--shard); default all. */
+  readonly shard?: Shard;
 }
 
-export type ReloadResult = { readonly ok: true; readonly targets: number } | { readonly ok: false; readonly error: string };
+/** targets: in the file; scheduled: this replica's shard of them. */
+export type ReloadResult = { readonly ok: true; readonly targets: number; readonly scheduled: number } | { readonly ok: false; readonly error: string };
 
 /** A configured target with what probing it needs, fixed for the life of one config generation. */
 interface ActiveTarget {
@@ -42,6 +46,20 @@ interface ActiveTarget {
   readonly trust: TrustStore;
   /** What makes an old result meaningless for the new config: where we connect, what we check, how, and what we trust. */
   readonly identity: string;
+}
+
+interface TargetLookup {
+  readonly byName: ReadonlyMap<string, TargetConfig>;
+  /** "host:port", and "[host]:port" too; the first target in the file wins. */
+  readonly byAddress: ReadonlyMap<string, TargetConfig>;
+}
+
+function lookupOf(targets: readonly TargetConfig[]): TargetLookup {
+  const byAddress = new Map<string, TargetConfig>();
+  for (const target of targets) {
+    for (const key of [`${target.host}:${target.port}`, `[${target.host}]:${target.port}`]) if (!byAddress.has(key)) byAddress.set(key, target);
+  }
+  return { byName: new Map(targets.map((t) => [t.name, t])), byAddress };
 }
 
 /**
@@ -60,13 +78,18 @@ export class Daemon {
   private readonly trustStores: TrustStores;
   private readonly scheduler: Scheduler;
   private readonly loadConfig: (file: string) => Promise<Config>;
+  readonly shard: Shard;
+  /** This replica's shard of the configured targets: scheduled, stored, exported. */
   private targets = new Map<string, ActiveTarget>();
+  /** Every configured target, whatever its shard, by name and by host:port: /probe answers for all of them. */
+  private lookup: TargetLookup = { byName: new Map(), byAddress: new Map() };
   private reloadStatus: ReloadStatus = { successful: false, lastSuccessAt: 0 };
   private pendingReload: Promise<ReloadResult> | undefined;
   private loaded = false;
 
   constructor(private readonly options: DaemonOptions) {
     this.clock = options.clock ?? systemClock;
+    this.shard = options.shard ?? WHOLE;
     this.log = options.logger;
     this.loadConfig = options.loadConfig ?? ((file) => defaultLoadConfig(file));
     this.store = new ResultsStore(options.handshakeBuckets);
@@ -80,6 +103,7 @@ export class Daemon {
       targets: () => this.configuredTargets,
       clock: this.clock,
       reloadStatus: () => this.reloadStatus,
+      shard: this.shard,
     });
     this.scheduler = new Scheduler({
       clock: this.clock,
@@ -93,8 +117,14 @@ export class Daemon {
     return this.loaded;
   }
 
+  /** The configured targets of this replica's shard (all of them when not sharded). */
   get configuredTargets(): readonly TargetConfig[] {
     return Array.from(this.targets.values(), (t) => t.config);
+  }
+
+  /** Configured targets in the file, whatever their shard. */
+  get targetCount(): number {
+    return this.lookup.byName.size;
   }
 
   /** Loads the config for the first time; a ConfigError here is fatal for the caller to report. */
@@ -114,11 +144,9 @@ export class Daemon {
     return this.probe(this.activate(config), undefined);
   }
 
-  /** The configured target a /probe request names, by `target` label or by host:port. */
+  /** The configured target a /probe request names, by `target` label or by host:port, in any shard. */
   findTarget(query: string): TargetConfig | undefined {
-    const byName = this.targets.get(query)?.config;
-    if (byName !== undefined) return byName;
-    return this.configuredTargets.find((t) => [`${t.host}:${t.port}`, `[${t.host}]:${t.port}`].includes(query));
+    return this.lookup.byName.get(query) ?? this.lookup.byAddress.get(query);
   }
 
   async stop(deadlineMs: number): Promise<void> {
@@ -128,8 +156,8 @@ export class Daemon {
   private async reloadNow(): Promise<ReloadResult> {
     try {
       const config = await this.loadConfig(this.options.configFile);
-      this.apply(config);
-      return { ok: true, targets: config.targets.length };
+      const scheduled = this.apply(config);
+      return { ok: true, targets: config.targets.length, scheduled };
     } catch (error) {
       this.reloadStatus = { ...this.reloadStatus, successful: false };
       this.metrics.invalidate();
@@ -148,14 +176,17 @@ export class Daemon {
     return { config, trust: store, identity: JSON.stringify([probeIdentity(config), config.policy, anchors, config.expectations ?? null, config.ocsp ?? null]) };
   }
 
-  private apply(config: Config): void {
-    const next = new Map(config.targets.map((t) => [t.name, this.activate(t)]));
+  /** Makes `config` the running one; returns how many of its targets this replica schedules. */
+  private apply(config: Config): number {
+    const own = config.targets.filter((t) => inShard(t.name, this.shard));
+    const next = new Map(own.map((t) => [t.name, this.activate(t)]));
     for (const [name, active] of next) {
       const old = this.targets.get(name);
       if (old !== undefined && old.identity !== active.identity) this.store.delete(name);
     }
     this.store.retain(new Set(next.keys()));
     this.targets = next;
+    this.lookup = lookupOf(config.targets);
     // Removed targets must not linger in a /metrics body rendered before the reload.
     this.metrics.invalidate();
     this.trustStores.retain(new Set(Array.from(next.values(), (t) => t.trust)));
@@ -166,7 +197,9 @@ export class Daemon {
     })));
     this.loaded = true;
     this.reloadStatus = { successful: true, lastSuccessAt: this.clock.now() };
-    this.log.info({ file: config.file, targets: config.targets.length }, 'config loaded');
+    const sharded = this.shard.count > 1 ? { shard: formatShard(this.shard), scheduled: next.size } : {};
+    this.log.info({ file: config.file, targets: config.targets.length, ...sharded }, 'config loaded');
+    return next.size;
   }
 
   private async probe(active: ActiveTarget, previous: TargetResult | undefined): Promise<TargetResult> {

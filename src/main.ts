@@ -5,6 +5,7 @@ import { ConfigError } from './config/config-error';
 import { loadConfig } from './config/load-config';
 import { systemClock } from './clock';
 import { Daemon } from './daemon';
+import { formatShard } from './scheduling/shard';
 import { runCheck } from './cli/check-command';
 import { runVerify } from './cli/verify-command';
 import { VERSION } from './version';
@@ -51,7 +52,7 @@ async function runDaemon(flags: DaemonFlags): Promise<void> {
       return;
     }
   }
-  const daemon = new Daemon({ configFile: flags.configFile, logger, concurrency: flags.concurrency, handshakeBuckets: flags.handshakeBuckets });
+  const daemon = new Daemon({ configFile: flags.configFile, logger, concurrency: flags.concurrency, handshakeBuckets: flags.handshakeBuckets, shard: flags.shard });
   try {
     await daemon.start();
   } catch (error) {
@@ -77,7 +78,7 @@ async function runDaemon(flags: DaemonFlags): Promise<void> {
     if (flags.listen.host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw error;
     await app.listen({ host: '0.0.0.0', port: flags.listen.port });
   }
-  logger.info({ version: VERSION, address: flags.listen, config: flags.configFile, web: web && describeWebConfig(web) }, 'certexp started');
+  logger.info({ version: VERSION, address: flags.listen, config: flags.configFile, web: web && describeWebConfig(web), shard: formatShard(flags.shard) }, 'certexp started');
 
   process.on('SIGHUP', () => { void daemon.reload(); });
   let stopping = false;

@@ -1,5 +1,7 @@
+import { hostname as systemHostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HANDSHAKE_BUCKETS } from '../results/results-store';
+import { parseShard, WHOLE, type Shard } from '../scheduling/shard';
 
 export interface DaemonFlags {
   readonly configFile: string;
@@ -10,6 +12,8 @@ export interface DaemonFlags {
   readonly configCheck: boolean;
   readonly concurrency: number;
   readonly handshakeBuckets: readonly number[];
+  /** The targets this replica schedules; WHOLE when --shard is not given. */
+  readonly shard: Shard;
   readonly help: boolean;
   readonly version: boolean;
 }
@@ -28,6 +32,9 @@ export const USAGE = `Usage: certexp [flags]
   --log.level=LEVEL            ${LOG_LEVELS.join(', ')} (default info)
   --probe.concurrency=N        probes in flight at once across all targets (default 256)
   --probe.handshake-buckets=L  handshake histogram bounds in seconds (default 0.05,0.1,0.25,0.5,1,2,5)
+  --shard=I/N                  schedule only the targets of shard I of N (0-based), by a stable hash
+                               of the target name; auto/N takes I from the host name's -ORDINAL
+                               suffix (StatefulSet pods). /probe still answers for every target
   --config.check               validate the config file, print what is wrong, exit 0 or 1
   --version                    print the version
   --help                       print this help
@@ -56,7 +63,8 @@ function parseBuckets(text: string): number[] {
   return bounds;
 }
 
-export function parseDaemonFlags(argv: readonly string[]): DaemonFlags {
+/** `hostname` is asked for --shard=auto/N only. */
+export function parseDaemonFlags(argv: readonly string[], hostname: () => string = systemHostname): DaemonFlags {
   let values;
   try {
     ({ values } = parseArgs({
@@ -70,6 +78,7 @@ export function parseDaemonFlags(argv: readonly string[]): DaemonFlags {
         'log.level': { type: 'string', default: 'info' },
         'probe.concurrency': { type: 'string', default: '256' },
         'probe.handshake-buckets': { type: 'string', default: DEFAULT_HANDSHAKE_BUCKETS.join(',') },
+        shard: { type: 'string' },
         'config.check': { type: 'boolean', default: false },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -84,6 +93,12 @@ export function parseDaemonFlags(argv: readonly string[]): DaemonFlags {
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new UsageError(`--probe.concurrency=${values['probe.concurrency']}: want a whole number of at least 1`);
   }
+  let shard = WHOLE;
+  if (values.shard !== undefined) {
+    const parsed = parseShard(values.shard, hostname);
+    if ('error' in parsed) throw new UsageError(`--shard=${values.shard}: ${parsed.error}`);
+    shard = parsed;
+  }
   return {
     configFile: values['config.file'],
     // As in exporter-toolkit, an empty path means no web config.
@@ -93,6 +108,7 @@ export function parseDaemonFlags(argv: readonly string[]): DaemonFlags {
     configCheck: values['config.check'],
     concurrency,
     handshakeBuckets: parseBuckets(values['probe.handshake-buckets']),
+    shard,
     help: values.help,
     version: values.version,
   };

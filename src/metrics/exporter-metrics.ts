@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Gauge, Registry, type OpenMetricsContentType } f
 import type { Clock } from '../clock';
 import type { TargetConfig } from '../config/config-types';
 import type { ResultsStore } from '../results/results-store';
+import type { Shard } from '../scheduling/shard';
 import type { TargetResult } from '../results/target-result';
 import { VERSION } from '../version';
 import type { AnyRegistry } from './any-registry';
@@ -55,6 +56,8 @@ export interface ExporterMetricsDeps {
   readonly targets: () => Iterable<TargetConfig>;
   readonly clock: Clock;
   readonly reloadStatus: () => ReloadStatus;
+  /** This replica's shard (--shard); shard 0 of 1 when not sharded. */
+  readonly shard: Shard;
 }
 
 /**
@@ -88,6 +91,12 @@ export class ExporterMetrics {
         labelNames: ['version', 'nodejs_version'],
         registers: [registry],
       }).set({ version: VERSION, nodejs_version: process.version }, 1);
+      new Gauge({
+        name: 'certexp_shard_info',
+        help: 'The shard of the configured targets this replica schedules (value 1); shard 0 of 1 when not sharded.',
+        labelNames: ['shard', 'shards'],
+        registers: [registry],
+      }).set({ shard: String(deps.shard.index), shards: String(deps.shard.count) }, 1);
       collectDefaultMetrics({ register: registry });
       // prom-client names these gauges _total, which promtool rejects; our /metrics must lint clean.
       for (const name of LINT_BREAKING_DEFAULTS) registry.removeSingleMetric(name);

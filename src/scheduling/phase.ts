@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { stableHash } from './stable-hash';
 
 /**
  * A stable offset in [0, intervalMs) from the job's key, like Prometheus' scrape offsets: first
@@ -6,8 +6,7 @@ import { createHash } from 'node:crypto';
  * across reloads and restarts.
  */
 export function phaseOffset(key: string, intervalMs: number): number {
-  const hash = createHash('sha256').update(key).digest().readUInt32BE(0);
-  return Math.floor((hash / 0x1_0000_0000) * intervalMs);
+  return Math.floor((stableHash(key) / 0x1_0000_0000) * intervalMs);
 }
 
 /** The first time at or after `now` on the grid offset + k * interval. */

@@ -3,12 +3,13 @@ import type { Clock } from '../clock';
 import type { Daemon } from '../daemon';
 import { renderProbeResult } from '../metrics/exporter-metrics';
 import { httpsOptions } from './https-options';
+import { formatShard } from '../scheduling/shard';
 import { renderStatusPage } from './status-page';
 import type { WebConfig } from './web-config';
 import { applyWebSecurity } from './web-security';
 
 export interface AppDeps {
-  readonly daemon: Pick<Daemon, 'ready' | 'reload' | 'probeNow' | 'findTarget' | 'metrics' | 'store' | 'configuredTargets'>;
+  readonly daemon: Pick<Daemon, 'ready' | 'reload' | 'probeNow' | 'findTarget' | 'metrics' | 'store' | 'configuredTargets' | 'shard' | 'targetCount'>;
   readonly clock: Clock;
   readonly logger: FastifyBaseLogger;
   /** From --web.config.file: TLS, basic auth, headers, rate limit. Absent: plain HTTP, open. */
@@ -53,19 +54,23 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.get('/-/healthy', async (_request, reply) => reply.type('text/plain').send('Healthy\n'));
 
+  // A sharded replica says which shard it is, so a person can tell the pods' lists apart.
+  const sharded = daemon.shard.count > 1;
+  const shardNote = (scheduled: number, targets: number): string => (sharded ? `, shard ${formatShard(daemon.shard)}: ${scheduled} of ${targets} targets` : '');
+
   app.get('/-/ready', async (_request, reply) => (daemon.ready
-    ? reply.type('text/plain').send('Ready\n')
+    ? reply.type('text/plain').send(`Ready${shardNote(daemon.configuredTargets.length, daemon.targetCount)}\n`)
     : reply.code(503).type('text/plain').send('Not ready: no config loaded\n')));
 
   app.post('/-/reload', async (_request, reply) => {
     const result = await daemon.reload();
     return result.ok
-      ? reply.type('text/plain').send(`Reloaded: ${result.targets} targets\n`)
+      ? reply.type('text/plain').send(`Reloaded: ${result.targets} targets${shardNote(result.scheduled, result.targets)}\n`)
       : reply.code(500).type('text/plain').send(`Reload failed, the last good config keeps running:\n${result.error}\n`);
   });
 
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8')
-    .send(renderStatusPage(daemon.configuredTargets, (name) => daemon.store.latest(name), clock)));
+    .send(renderStatusPage(daemon.configuredTargets, (name) => daemon.store.latest(name), clock, sharded ? { shard: daemon.shard, targets: daemon.targetCount } : undefined)));
 
   return app;
 }

@@ -2,6 +2,7 @@ import type { Clock } from '../clock';
 import type { TargetConfig } from '../config/config-types';
 import { PROBE_FAILURE_REASONS } from '../probing/probe-failure';
 import type { TargetResult } from '../results/target-result';
+import { formatShard, type Shard } from '../scheduling/shard';
 import { VERIFY_FAILURE_REASONS } from '../pki/verify-reasons';
 
 const DAY_MS = 86_400_000;
@@ -90,8 +91,16 @@ document.getElementById('filter').addEventListener('input',function(e){var q=e.t
 pairs().forEach(function(p){var show=p[0].textContent.toLowerCase().indexOf(q)>=0;p[0].hidden=!show;if(!show)p[1].hidden=true})});
 })();`;
 
-/** A page for a person: every target with days left (colour bands), verdict, issuer, TLS, latency; a click shows the chain. */
-export function renderStatusPage(targets: readonly TargetConfig[], latest: (name: string) => TargetResult | undefined, clock: Clock): string {
+/**
+ * A page for a person: every target with days left (colour bands), verdict, issuer, TLS, latency; a click shows the chain.
+ * A sharded replica lists its shard's targets and says how many the file holds.
+ */
+export function renderStatusPage(
+  targets: readonly TargetConfig[],
+  latest: (name: string) => TargetResult | undefined,
+  clock: Clock,
+  sharding?: { readonly shard: Shard; readonly targets: number },
+): string {
   const results = targets.map((t) => latest(t.name));
   const failing = results.filter((r) => r !== undefined && verdict(r).failing).length;
   const soon = results.filter((r) => r?.chain?.earliestNotAfter !== undefined && r.chain.earliestNotAfter - clock.now() < 30 * DAY_MS).length;
@@ -100,7 +109,7 @@ export function renderStatusPage(targets: readonly TargetConfig[], latest: (name
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>certexp</title>
 <style>${STYLE}</style></head><body>
 <h1>certexp</h1>
-<p class="summary"><span>${targets.length} targets</span><span>${failing} failing</span><span>${soon} expiring within 30 days</span>
+<p class="summary"><span>${targets.length} targets</span>${sharding === undefined ? '' : `<span>shard ${formatShard(sharding.shard)} of ${sharding.targets} configured</span>`}<span>${failing} failing</span><span>${soon} expiring within 30 days</span>
 <a href="metrics">Metrics</a> · <a href="-/healthy">Health</a> · <a href="-/ready">Readiness</a></p>
 <input id="filter" type="search" placeholder="Filter targets" aria-label="Filter targets">
 <table id="targets">

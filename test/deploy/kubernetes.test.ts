@@ -10,6 +10,7 @@ import { describeWithTool } from '../support/tools';
 import { DEPLOY, ROOT, readYaml, ruleGroups } from './shipped';
 
 const KUBE = join(DEPLOY, 'kubernetes');
+const SHARDED = join(DEPLOY, 'kubernetes-sharded');
 
 interface Kustomization {
   resources: string[];
@@ -34,6 +35,7 @@ interface Container {
 
 interface Deployment {
   spec: {
+    replicas: number;
     selector: { matchLabels: Record<string, string> };
     template: {
       metadata: { labels: Record<string, string> };
@@ -145,6 +147,27 @@ describe('the Kubernetes manifests', () => {
   });
 });
 
+describe('the sharded variant (deploy/kubernetes-sharded)', () => {
+  const deployment = manifest('deployment.yaml') as Deployment;
+  const statefulSet = readYaml(join(SHARDED, 'statefulset.yaml')) as Deployment & { kind: string; spec: { serviceName: string } };
+  const container = statefulSet.spec.template.spec.containers[0] as Container;
+
+  it('runs the Deployment\'s pod, adding only --shard=auto/N with N the StatefulSet\'s replicas', () => {
+    expect(statefulSet.kind).toBe('StatefulSet');
+    expect(container.args).toContain(`--shard=auto/${statefulSet.spec.replicas}`);
+    expect(statefulSet.spec.replicas).toBeGreaterThan(1);
+    const withoutShard = { ...container, args: container.args.filter((arg) => !arg.startsWith('--shard=')) };
+    expect({ ...statefulSet.spec.template, spec: { ...statefulSet.spec.template.spec, containers: [withoutShard] } }).toEqual(deployment.spec.template);
+    expect(statefulSet.spec.selector).toEqual(deployment.spec.selector);
+  });
+
+  it('is governed by the Service that the ServiceMonitor scrapes, so every replica is scraped', () => {
+    const service = manifest('service.yaml') as Service;
+    expect(statefulSet.spec.serviceName).toBe(service.metadata.name);
+    expect(statefulSet.spec.template.metadata.labels).toMatchObject(service.spec.selector);
+  });
+});
+
 describeWithTool('kubectl', 'kubernetes-client', 'kubectl kustomize on deploy/kubernetes', () => {
   it('builds the kustomization into the five objects, the config map named by its content', () => {
     const result = spawnSync('kubectl', ['kustomize', KUBE], { encoding: 'utf8', timeout: 30_000 });
@@ -156,5 +179,21 @@ describeWithTool('kubectl', 'kubernetes-client', 'kubectl kustomize on deploy/ku
     const volumes = objects.find((o) => o.kind === 'Deployment')?.spec.template.spec.volumes ?? [];
     expect(volumes.map((v) => v.configMap?.name)).toContain(configMap?.metadata.name);
     expect(new Set(objects.map((o) => o.metadata.namespace))).toEqual(new Set(['monitoring']));
+  });
+
+  it('builds the sharded variant: the StatefulSet in place of the Deployment, the same config map, image and namespace', () => {
+    const build = (dir: string): (Deployment & { kind: string; metadata: { name: string; namespace: string } })[] => {
+      const result = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 30_000 });
+      expect(result.stderr).toBe('');
+      return parseAllDocuments(result.stdout).map((d) => d.toJS() as Deployment & { kind: string; metadata: { name: string; namespace: string } });
+    };
+    const base = build(KUBE);
+    const sharded = build(SHARDED);
+    expect(sharded.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'PrometheusRule', 'Service', 'ServiceMonitor', 'StatefulSet']);
+    expect(new Set(sharded.map((o) => o.metadata.namespace))).toEqual(new Set(['monitoring']));
+    const pod = (objects: typeof base, kind: string) => objects.find((o) => o.kind === kind)?.spec.template.spec;
+    const configMap = base.find((o) => o.kind === 'ConfigMap')?.metadata.name;
+    expect(pod(sharded, 'StatefulSet')?.volumes.map((v) => v.configMap?.name)).toContain(configMap);
+    expect(pod(sharded, 'StatefulSet')?.containers[0]?.image).toBe(pod(base, 'Deployment')?.containers[0]?.image);
   });
 });

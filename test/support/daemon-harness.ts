@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { Daemon } from '../../src/daemon';
+import { Daemon, type DaemonOptions } from '../../src/daemon';
 import type { Resolver } from '../../src/probing/resolver';
 import { buildApp } from '../../src/web/app';
 import { systemClock } from '../../src/clock';
@@ -27,8 +27,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Daemon options a test may set besides the config, the logger and the resolver. */
+export type HarnessOptions = Partial<Pick<DaemonOptions, 'shard' | 'concurrency'>>;
+
 /** A daemon and its HTTP app on a config in a temp dir, logs captured as parsed lines. */
-export async function startHarness(configText: string, files: Record<string, string> = {}, resolver?: Resolver): Promise<Harness> {
+export async function startHarness(configText: string, files: Record<string, string> = {}, resolver?: Resolver, options: HarnessOptions = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'certexp-'));
   const configFile = join(dir, 'certexp.yml');
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
@@ -41,7 +44,7 @@ export async function startHarness(configText: string, files: Record<string, str
     },
   });
   const logger = pino({ level: 'debug' }, sink);
-  const daemon = new Daemon({ configFile, logger, concurrency: 16, ...(resolver === undefined ? {} : { resolver }) });
+  const daemon = new Daemon({ configFile, logger, concurrency: 16, ...options, ...(resolver === undefined ? {} : { resolver }) });
   await daemon.start();
   const app = buildApp({ daemon, clock: systemClock, logger });
   await app.ready();
