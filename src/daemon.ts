@@ -15,6 +15,8 @@ import { probeIdentity, probeRequestFor } from './probing/probe-request';
 import type { Prober } from './probing/prober';
 import { systemResolver, type Resolver } from './probing/resolver';
 import { createProber } from './probing/probers';
+import { CrlClient } from './probing/crl-client';
+import { httpCrlFetcher } from './probing/crl-fetcher';
 import { OcspClient } from './probing/ocsp-client';
 import { httpOcspFetcher } from './probing/ocsp-fetcher';
 import { assessProbe } from './results/assess-probe';
@@ -74,6 +76,8 @@ export class Daemon {
   private readonly prober: Prober;
   /** One for all targets: a leaf served by many targets is asked about once per nextUpdate. */
   private readonly ocsp: OcspClient;
+  /** One for all targets: a distribution point is fetched once per nextUpdate, however many leaves it covers. */
+  private readonly crl: CrlClient;
   private readonly analyzer: ChainAnalyzer;
   private readonly trustStores: TrustStores;
   private readonly scheduler: Scheduler;
@@ -98,6 +102,7 @@ export class Daemon {
     this.trustStores = new TrustStores(cache);
     this.prober = createProber({ resolver: options.resolver ?? systemResolver, clock: this.clock });
     this.ocsp = new OcspClient({ fetch: httpOcspFetcher(), clock: this.clock });
+    this.crl = new CrlClient({ fetch: httpCrlFetcher(), clock: this.clock });
     this.metrics = new ExporterMetrics({
       store: this.store,
       targets: () => this.configuredTargets,
@@ -173,7 +178,7 @@ export class Daemon {
     const { store, rejected } = this.trustStores.forAnchors(config.caCertificates);
     if (rejected > 0) this.log.warn({ target: config.name, ca_file: config.caFile, rejected }, 'ca_file certificates that could not be parsed are not trusted');
     const anchors = config.caCertificates.map((der) => der.toString('base64')).join(',');
-    return { config, trust: store, identity: JSON.stringify([probeIdentity(config), config.policy, anchors, config.expectations ?? null, config.ocsp ?? null]) };
+    return { config, trust: store, identity: JSON.stringify([probeIdentity(config), config.policy, anchors, config.expectations ?? null, config.ocsp ?? null, config.crl ?? null]) };
   }
 
   /** Makes `config` the running one; returns how many of its targets this replica schedules. */
@@ -221,7 +226,10 @@ export class Daemon {
       clock: this.clock,
     });
     const stapled = outcome.ok ? outcome.ocspResponse : undefined;
-    return assessRevocation({ result: assessed, stapled, previous, mode: config.ocsp ?? 'stapled', client: this.ocsp, clock: this.clock, signal });
+    return assessRevocation({
+      result: assessed, stapled, previous, mode: config.ocsp ?? 'stapled', client: this.ocsp,
+      crl: { mode: config.crl ?? 'none', client: this.crl }, clock: this.clock, signal,
+    });
   }
 
   private async runScheduled(active: ActiveTarget): Promise<void> {
@@ -238,6 +246,7 @@ export class Daemon {
     if (this.targets.get(name) !== active) return;
     const previous = this.store.record(result);
     this.logTransition(previous, result);
+    this.logRevocation(previous, result);
   }
 
   /** One log line per change of state, not per probe: logs stay readable at thousands of targets. */
@@ -251,6 +260,19 @@ export class Daemon {
       this.log.warn({ ...fields, reasons: result.chain.reasons, fixes: result.chain.reasons.map((r) => VERIFY_FAILURE_REASONS[r]) }, 'target verification failing');
     } else {
       this.log.info(fields, 'target ok');
+    }
+  }
+
+  /** A revocation check that starts failing (a responder or CRL server down, a broken CRL) is logged when it starts and ends, not per probe. */
+  private logRevocation(previous: TargetResult | undefined, result: TargetResult): void {
+    for (const check of ['ocsp', 'crl'] as const) {
+      const now = result[check];
+      const before = previous?.[check];
+      if (now?.status === 'error') {
+        if (before?.status !== 'error' || before.error !== now.error) this.log.warn({ target: result.target, check, error: now.error }, 'revocation check failing');
+      } else if (now !== undefined && before?.status === 'error') {
+        this.log.info({ target: result.target, check, status: now.status }, 'revocation check answering again');
+      }
     }
   }
 }

@@ -64,6 +64,12 @@ function starttls() {
   });
 }
 
+function crl(description: string) {
+  return Type.Union([Type.Literal('distribution_point'), Type.Literal('none')], {
+    description: `${description} none (default): no CRL check; distribution_point: fetch the CRL the leaf names (cRLDistributionPoints, http:// only, at most 10 MB), verify it with the leaf's issuer and keep it until its nextUpdate. A revoked leaf fails with revoked; a CRL that cannot be had is status error, never a failed probe.`,
+  });
+}
+
 function ocsp(description: string) {
   return Type.Union([Type.Literal('stapled'), Type.Literal('responder'), Type.Literal('none')], {
     description: `${description} stapled (default): judge an OCSP response the server staples; responder: also ask the OCSP responder the leaf names (authorityInfoAccess) when none usable is stapled, keeping answers until their nextUpdate; none: no revocation check. A revoked leaf fails with revoked.`,
@@ -80,6 +86,7 @@ export const DefaultsSchema = Type.Object(
     allowed_issuers: Type.Optional(allowedIssuers('Allowed CAs for every target that sets none of its own.')),
     max_validity: Type.Optional(maxValidity('For every target that sets none of its own.')),
     ocsp: Type.Optional(ocsp('Revocation check for every target that sets none.')),
+    crl: Type.Optional(crl('CRL check for every target that sets none.')),
     min_version: Type.Optional(tlsVersionSchema('Lowest TLS version offered to every target that sets none; default TLS10, to see what old servers pick.')),
     max_version: Type.Optional(tlsVersionSchema('Highest TLS version offered to every target that sets none; default TLS13.')),
     check_versions: Type.Optional(checkVersionsSchema('For every target that sets none of its own.')),
@@ -118,6 +125,7 @@ export const TargetSchema = Type.Object(
     allowed_issuers: Type.Optional(allowedIssuers('Allowed CAs for this target; replace defaults.allowed_issuers.')),
     max_validity: Type.Optional(maxValidity('For this target; overrides defaults.max_validity.')),
     ocsp: Type.Optional(ocsp('Revocation check for this target; overrides defaults.ocsp.')),
+    crl: Type.Optional(crl('CRL check for this target; overrides defaults.crl.')),
     starttls: Type.Optional(starttls()),
     min_version: Type.Optional(tlsVersionSchema('Lowest TLS version offered; overrides defaults.min_version.')),
     max_version: Type.Optional(tlsVersionSchema('Highest TLS version offered; overrides defaults.max_version.')),

@@ -4,6 +4,7 @@
  */
 
 import type { ChainExpectations } from '../pki/expectations';
+import type { CrlMode } from '../pki/crl';
 import type { OcspMode } from '../pki/ocsp';
 import type { VerifyPolicy } from '../pki/path-checks';
 import type { StarttlsProtocol } from '../probing/starttls/upgrade';
@@ -36,6 +37,8 @@ export interface TargetConfig extends TlsSettings, RouteSettings {
   readonly expectations?: ChainExpectations;
   /** How revocation is checked; absent means 'stapled'. */
   readonly ocsp?: OcspMode;
+  /** Whether the leaf's CRL is fetched; absent means 'none'. */
+  readonly crl?: CrlMode;
   /** 1-based line of the target's entry, so later stages can point people back at the file. */
   readonly line: number;
 }

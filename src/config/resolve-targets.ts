@@ -14,6 +14,7 @@ import { STARTTLS_DEFAULT_PORTS } from '../probing/starttls/upgrade';
 import { readTlsSettings, type ReadClientCertificate, type TlsSettings } from './tls-config';
 import { readRoute, type RouteSettings } from './route-config';
 import type { ChainExpectations } from '../pki/expectations';
+import type { CrlMode } from '../pki/crl';
 import type { OcspMode } from '../pki/ocsp';
 import { expectsNothing, readExpectations } from './expectations-config';
 import { formatDuration, parseDuration } from './duration';
@@ -51,6 +52,7 @@ interface Inherited {
   readonly route: RouteSettings;
   readonly expectations: ChainExpectations;
   readonly ocsp: OcspMode | undefined;
+  readonly crl: CrlMode | undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -100,6 +102,7 @@ export class TargetResolver {
       route: readRoute(given, at, {}, (path, message) => { this.report(path, message); }),
       expectations: readExpectations(given, at, {}, (path, message) => { this.report(path, message); }),
       ocsp: checked(props.ocsp, given.ocsp),
+      crl: checked(props.crl, given.crl),
     };
   }
 
@@ -141,6 +144,7 @@ export class TargetResolver {
     const ca = raw.ca_file === undefined ? inherited.ca : caFile === undefined ? undefined : await this.caBundle(caFile, at('ca_file'));
     const expectations = readExpectations(raw, at, inherited.expectations, (path, message) => { this.report(path, message); });
     const ocsp = checked(props.ocsp, raw.ocsp) ?? inherited.ocsp;
+    const crl = checked(props.crl, raw.crl) ?? inherited.crl;
 
     const tls = await readTlsSettings(raw, at, inherited.tls, (path, message) => { this.report(path, message); }, this.context);
     const route = readRoute(raw, at, inherited.route, (path, message) => { this.report(path, message); });
@@ -162,6 +166,7 @@ export class TargetResolver {
       policy: raw.policy ?? inherited.policy,
       ...(expectsNothing(expectations) ? {} : { expectations }),
       ...(ocsp === undefined ? {} : { ocsp }),
+      ...(crl === undefined ? {} : { crl }),
       ...(starttls === undefined ? {} : { starttls }),
       ...tls,
       ...route,

@@ -1,4 +1,5 @@
 import type { TargetConfig } from '../config/config-types';
+import { CRL_STATUSES } from '../pki/crl';
 import { OCSP_STATUSES } from '../pki/ocsp';
 import type { TargetCounts } from '../results/results-store';
 import type { TargetResult } from '../results/target-result';
@@ -44,6 +45,26 @@ function certificateLines(name: string, pick: 'notAfter' | 'notBefore') {
     ['target', target], ['depth', String(depth)], ['subject_cn', cert.subject.commonName], ['issuer_cn', cert.issuer.commonName],
     ['serial', cert.serialHex], ['fingerprint_sha256', cert.fingerprintSha256],
   ], cert[pick] / 1000))).join('');
+}
+
+/** certexp_<check>_status, one series per status, and certexp_<check>_next_update_timestamp_seconds, for OCSP and CRLs alike. */
+function revocationFamilies(check: 'ocsp' | 'crl', statuses: readonly string[], statusHelp: string, nextUpdateHelp: string): ResultFamily[] {
+  const status = `certexp_${check}_status`;
+  const nextUpdate = `certexp_${check}_next_update_timestamp_seconds`;
+  return [
+    {
+      name: status, type: 'gauge', help: statusHelp,
+      lines: (r, t) => (r[check] === undefined ? '' : statuses.map((s) => line(status, [['target', t], ['status', s]], r[check]?.status === s ? 1 : 0)).join('')),
+    },
+    {
+      name: nextUpdate, type: 'gauge', help: nextUpdateHelp,
+      lines: (r, t) => {
+        const answer = r[check];
+        const next = answer === undefined || answer.status === 'error' ? undefined : answer.nextUpdate;
+        return next === undefined ? '' : line(nextUpdate, [['target', t]], next / 1000);
+      },
+    },
+  ];
 }
 
 const RESULT_FAMILIES: readonly ResultFamily[] = [
@@ -104,17 +125,12 @@ const RESULT_FAMILIES: readonly ResultFamily[] = [
     name: 'certexp_last_probe_timestamp_seconds', type: 'gauge', help: 'When the last probe finished, in seconds since the epoch.',
     lines: (r, t) => line('certexp_last_probe_timestamp_seconds', [['target', t]], r.finishedAt / 1000),
   },
-  {
-    name: 'certexp_ocsp_status', type: 'gauge', help: "The leaf's OCSP status from the last check, one series per status (good, revoked, unknown, error), 1 for the current one.",
-    lines: (r, t) => (r.ocsp === undefined ? '' : OCSP_STATUSES.map((status) => line('certexp_ocsp_status', [['target', t], ['status', status]], r.ocsp?.status === status ? 1 : 0)).join('')),
-  },
-  {
-    name: 'certexp_ocsp_next_update_timestamp_seconds', type: 'gauge', help: 'nextUpdate of the OCSP response behind certexp_ocsp_status: when the responder promises newer information.',
-    lines: (r, t) => {
-      const next = r.ocsp === undefined || r.ocsp.status === 'error' ? undefined : r.ocsp.nextUpdate;
-      return next === undefined ? '' : line('certexp_ocsp_next_update_timestamp_seconds', [['target', t]], next / 1000);
-    },
-  },
+  ...revocationFamilies('ocsp', OCSP_STATUSES,
+    "The leaf's OCSP status from the last check, one series per status (good, revoked, unknown, error), 1 for the current one.",
+    'nextUpdate of the OCSP response behind certexp_ocsp_status: when the responder promises newer information.'),
+  ...revocationFamilies('crl', CRL_STATUSES,
+    "The leaf's status in the CRL of its distribution point, one series per status (good, revoked, error), 1 for the current one.",
+    'nextUpdate of the CRL behind certexp_crl_status: when the CA promises the next one.'),
 ];
 
 const REMAINING_DAYS: Family = {

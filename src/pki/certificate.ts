@@ -1,6 +1,7 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { rfc5280Time } from './der';
 import { readName, type DistinguishedName } from './distinguished-name';
 import { bytesToIp } from './ip-address';
 
@@ -220,30 +221,14 @@ function decode(der: Buffer): { cert: pkijs.Certificate; tbs: asn1js.AsnType | u
   return { cert, tbs };
 }
 
-const UTC_TIME = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
-const GENERALIZED_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
-
-/**
- * A validity time read from its own characters, as RFC 5280 §4.1.2.5 defines them: UTCTime
- * YYMMDDHHMMSSZ (YY >= 50 is 19YY, else 20YY), GeneralizedTime YYYYMMDDHHMMSSZ without fractions,
- * each field in range. asn1js reads "4912312359Z" as 1899 and month 13 as next January; it does
- * not get to decide when a certificate expires.
- */
+/** A validity time, read by rfc5280Time: asn1js does not get to decide when a certificate expires. */
 function readTime(block: asn1js.AsnType | undefined, field: string): number {
   const generalized = block instanceof asn1js.GeneralizedTime;
   if (!generalized && !(block instanceof asn1js.UTCTime)) throw new MalformedCertificateError(`${field} is not a time`);
   const text = Buffer.from(block.valueBlock.valueHexView).toString('latin1');
-  const match = (generalized ? GENERALIZED_TIME : UTC_TIME).exec(text);
-  if (match === null) throw new MalformedCertificateError(`${field} ${JSON.stringify(text)} is not an RFC 5280 time`);
-  const [y, month, day, hour, minute, second] = match.slice(1).map(Number) as [number, number, number, number, number, number];
-  const year = generalized ? y : y >= 50 ? 1900 + y : 2000 + y;
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, 0);
-  const inRange = month >= 1 && month <= 12 && hour <= 23 && minute <= 59 && second <= 59;
-  // Date rolls 31 April over into May: a day the month does not have is not a date.
-  if (!inRange || date.getUTCDate() !== day) throw new MalformedCertificateError(`${field} ${JSON.stringify(text)} is not a valid date`);
-  return date.getTime();
+  const time = rfc5280Time(text, generalized);
+  if (time === undefined) throw new MalformedCertificateError(`${field} ${JSON.stringify(text)} is not an RFC 5280 time`);
+  return time;
 }
 
 function readValidity(tbs: asn1js.AsnType | undefined): { notBefore: number; notAfter: number } {

@@ -6,9 +6,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { parseCertificate, type ParsedCertificate, type SignatureAlgorithm } from './certificate';
+import { parseCertificate, type ParsedCertificate } from './certificate';
 import { readName } from './distinguished-name';
-import { verifySignedData } from './signature';
+import { REVOCATION_CLOCK_SKEW_MS, revocationReasonName, type RevocationFacts } from './revocation';
+import { signatureAlgorithmOf, verifySignedData } from './signature';
 
 /** stapled: judge a response the server staples; responder: also ask the leaf's responder when none usable is stapled; none: neither. */
 export type OcspMode = 'stapled' | 'responder' | 'none';
@@ -24,14 +25,11 @@ export type OcspVerdict =
       /** undefined: the responder promises no next update (newer information is always available). */
       readonly nextUpdate: number | undefined;
     }
-  | {
+  | ({
       readonly status: 'revoked';
       readonly thisUpdate: number;
       readonly nextUpdate: number | undefined;
-      readonly revokedAt: number;
-      /** RFC 5280 CRLReason name (keyCompromise, superseded, ...), undefined when the responder gives none. */
-      readonly revocationReason: string | undefined;
-    }
+    } & RevocationFacts)
   | { readonly status: 'error'; readonly error: string };
 
 export interface OcspRequest {
@@ -70,13 +68,8 @@ const CERT_ID_HASHES: Readonly<Record<string, string>> = {
 
 const RESPONSE_STATUS = ['successful', 'malformedRequest', 'internalError', 'tryLater', '(unused)', 'sigRequired', 'unauthorized'];
 
-const CRL_REASONS = [
-  'unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation',
-  'certificateHold', '(unused)', 'removeFromCRL', 'privilegeWithdrawn', 'aACompromise',
-];
-
-/** Clocks of responders and of this host disagree a little; RFC 5019 §4 suggests tolerating it. */
-export const OCSP_CLOCK_SKEW_MS = 5 * 60_000;
+/** Clocks of responders and of this host disagree a little. */
+export const OCSP_CLOCK_SKEW_MS = REVOCATION_CLOCK_SKEW_MS;
 
 class OcspError extends Error {
   override readonly name = 'OcspError';
@@ -164,13 +157,6 @@ function basicResponse(der: Buffer): pkijs.BasicOCSPResponse {
   return pkijs.BasicOCSPResponse.fromBER(response.responseBytes.response.valueBlock.valueHexView);
 }
 
-function signatureAlgorithm(identifier: pkijs.AlgorithmIdentifier): SignatureAlgorithm {
-  const parameters = identifier.algorithmParams as unknown;
-  return parameters instanceof asn1js.BaseBlock && !(parameters instanceof asn1js.Null)
-    ? { oid: identifier.algorithmId, parameters: new Uint8Array(parameters.toBER(false)) }
-    : { oid: identifier.algorithmId };
-}
-
 function namesResponder(responderId: unknown, cert: ParsedCertificate): boolean {
   if (responderId instanceof pkijs.RelativeDistinguishedNames) return readName(responderId).key === cert.subject.key;
   if (responderId instanceof asn1js.OctetString) return Buffer.from(responderId.valueBlock.valueHexView).equals(digest('sha1', publicKeyBits(cert)));
@@ -184,7 +170,7 @@ function namesResponder(responderId: unknown, cert: ParsedCertificate): boolean 
 function authorizedSigner(basic: pkijs.BasicOCSPResponse, issuer: ParsedCertificate, at: number): ParsedCertificate {
   const signed = {
     tbs: basic.tbsResponseData.tbsView,
-    signatureAlgorithm: signatureAlgorithm(basic.signatureAlgorithm),
+    signatureAlgorithm: signatureAlgorithmOf(basic.signatureAlgorithm),
     signature: basic.signature.valueBlock.valueHexView,
   };
   const included = (basic.certs ?? []).map((c) => parseCertificate(Buffer.from(c.toSchema().toBER(false))));
@@ -220,14 +206,14 @@ function checkNonce(basic: pkijs.BasicOCSPResponse, nonce: Buffer | undefined): 
   if (!Buffer.from(echoed.extnValue.valueBlock.valueHexView).equals(Buffer.from(sent))) throw new OcspError('the response echoes another nonce');
 }
 
-function revocation(status: unknown): { revokedAt: number; revocationReason: string | undefined } {
+function revocation(status: unknown): RevocationFacts {
   const parts = status instanceof asn1js.Constructed ? status.valueBlock.value : [];
   const [time, reason] = parts;
   if (!(time instanceof asn1js.GeneralizedTime)) throw new OcspError('revokedInfo has no revocationTime');
   const code = reason instanceof asn1js.Constructed ? reason.valueBlock.value[0] : undefined;
   return {
     revokedAt: time.toDate().getTime(),
-    revocationReason: code instanceof asn1js.Enumerated ? (CRL_REASONS[code.valueBlock.valueDec] ?? `reason ${code.valueBlock.valueDec}`) : undefined,
+    revocationReason: code instanceof asn1js.Enumerated ? revocationReasonName(code.valueBlock.valueDec) : undefined,
   };
 }
 

@@ -127,6 +127,14 @@ export class SignatureVerifier {
   }
 }
 
+/** The algorithm of a signature as pkijs reads it (OCSP responses, CRLs), in the form the checks here take. */
+export function signatureAlgorithmOf(identifier: pkijs.AlgorithmIdentifier): SignatureAlgorithm {
+  const parameters = identifier.algorithmParams as unknown;
+  return parameters instanceof asn1js.BaseBlock && !(parameters instanceof asn1js.Null)
+    ? { oid: identifier.algorithmId, parameters: new Uint8Array(parameters.toBER(false)) }
+    : { oid: identifier.algorithmId };
+}
+
 /** Whether `signed` verifies with the key of `spki` (DER SubjectPublicKeyInfo); an unusable key or encoding does not. */
 export function verifySignedData(spki: Buffer, signed: SignedData): boolean {
   return attempt(() => checkSignature(createPublicKey({ key: spki, format: 'der', type: 'spki' }), signed), false);

@@ -1,5 +1,6 @@
 import type { ChainAnalysis } from '../pki/analyze-chain';
 import type { OcspVerdict } from '../pki/ocsp';
+import type { CrlAnswer } from '../probing/crl-client';
 import type { ProbeFailureReason } from '../probing/probe-failure';
 import type { PhaseDurations, TlsFacts, VersionVerdicts } from '../probing/prober';
 
@@ -21,7 +22,7 @@ export interface TargetResult {
   readonly failure: ProbeFailure | undefined;
   readonly address: string | undefined;
   /** Seconds per phase of the latest probe. */
-  readonly phases: PhaseDurations & { readonly verify?: number; readonly ocsp?: number };
+  readonly phases: PhaseDurations & { readonly verify?: number; readonly ocsp?: number; readonly crl?: number };
   /** The last completed handshake's protocol and cipher. */
   readonly tls: TlsFacts | undefined;
   /** The last chain received and its verdict. */
@@ -32,6 +33,8 @@ export interface TargetResult {
   readonly addresses?: readonly AddressResult[];
   /** The leaf's OCSP status, when a staple or the responder gave one for the last chain. */
   readonly ocsp?: OcspCheck;
+  /** The leaf's status in the CRL of its distribution point, when the target checks CRLs and the leaf names one. */
+  readonly crl?: CrlAnswer;
 }
 
 /** An OCSP verdict and where it came from: stapled in the handshake, or asked of the responder. */

@@ -41,9 +41,9 @@ async function errorOf(text: string, files: Record<string, string> = {}): Promis
   throw new Error('expected a ConfigError');
 }
 
-const ALLOWED_TARGET_KEYS = 'host, port, server_name, name, interval, timeout, ca_file, policy, expected_fingerprints, allowed_issuers, max_validity, ocsp, starttls,'
+const ALLOWED_TARGET_KEYS = 'host, port, server_name, name, interval, timeout, ca_file, policy, expected_fingerprints, allowed_issuers, max_validity, ocsp, crl, starttls,'
   + ' min_version, max_version, check_versions, cert_file, key_file, address, proxy_url, addresses';
-const ALLOWED_DEFAULTS_KEYS = 'interval, timeout, ca_file, policy, expected_fingerprints, allowed_issuers, max_validity, ocsp,'
+const ALLOWED_DEFAULTS_KEYS = 'interval, timeout, ca_file, policy, expected_fingerprints, allowed_issuers, max_validity, ocsp, crl,'
   + ' min_version, max_version, check_versions, cert_file, key_file, proxy_url, addresses';
 const EXAMPLES = '(examples: 500ms, 10s, 5m, 1h, 1d)';
 const MAPPING = `a mapping with keys ${ALLOWED_TARGET_KEYS}`;

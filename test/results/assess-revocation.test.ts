@@ -5,6 +5,7 @@ import { CertificateCache } from '../../src/pki/certificate-cache';
 import type { OcspMode, OcspVerdict } from '../../src/pki/ocsp';
 import { SignatureVerifier } from '../../src/pki/signature';
 import { TrustStore } from '../../src/pki/trust-store';
+import type { CrlAnswer } from '../../src/probing/crl-client';
 import type { ProbeOutcome } from '../../src/probing/prober';
 import { assessProbe } from '../../src/results/assess-probe';
 import { assessRevocation } from '../../src/results/assess-revocation';
@@ -23,7 +24,7 @@ beforeAll(async () => {
 });
 
 /** A responder client that answers `verdict` and records whom it was asked about. */
-function fakeClient(verdict: OcspVerdict | undefined): { status: () => Promise<OcspVerdict | undefined>; asked: ParsedCertificate[][] } {
+function fakeClient<V = OcspVerdict>(verdict: V | undefined): { status: () => Promise<V | undefined>; asked: ParsedCertificate[][] } {
   const asked: ParsedCertificate[][] = [];
   return {
     asked,
@@ -43,7 +44,7 @@ function probed(outcome?: ProbeOutcome, previous?: TargetResult): TargetResult {
   return assessProbe({ target: 't', serverName: 'localhost', policy: 'web', outcome: received, previous, trust, analyzer, clock });
 }
 
-function revocation(result: TargetResult, mode: OcspMode, client: ReturnType<typeof fakeClient>, stapled?: Buffer, previous?: TargetResult): Promise<TargetResult> {
+function revocation(result: TargetResult, mode: OcspMode, client: ReturnType<typeof fakeClient<OcspVerdict>>, stapled?: Buffer, previous?: TargetResult): Promise<TargetResult> {
   return assessRevocation({ result, stapled, previous, mode, client, clock, signal: AbortSignal.timeout(1000) });
 }
 
@@ -96,5 +97,42 @@ describe('assessRevocation', () => {
     expect(after.ocsp).toEqual(before.ocsp);
     expect(after.chain?.reasons).toEqual(['revoked']);
     expect(client.asked).toEqual([]);
+  });
+
+  describe('with crl: distribution_point', () => {
+    const crlGood: CrlAnswer = { status: 'good', thisUpdate: 1, nextUpdate: 2, url: 'http://127.0.0.1/ca.crl' };
+    const crlRevoked: CrlAnswer = { status: 'revoked', thisUpdate: 1, nextUpdate: 2, revokedAt: 0, revocationReason: 'superseded', url: 'http://127.0.0.1/ca.crl' };
+    const withCrl = (result: TargetResult, ocsp: OcspMode, crl: ReturnType<typeof fakeClient<CrlAnswer>>, previous?: TargetResult): Promise<TargetResult> =>
+      assessRevocation({ result, stapled: undefined, previous, mode: ocsp, client: fakeClient(good), crl: { mode: 'distribution_point', client: crl }, clock, signal: AbortSignal.timeout(1000) });
+
+    it('asks about the leaf and its issuer on the path, times it, and fails a listed leaf with revoked even when OCSP says good', async () => {
+      const crl = fakeClient(crlRevoked);
+      const result = await withCrl(probed(), 'responder', crl);
+      expect(crl.asked.map((pair) => pair.map((c) => c.fingerprintSha256))).toEqual([[pki.valid.fingerprintSha256, pki.intermediate.fingerprintSha256]]);
+      expect(result.crl).toEqual(crlRevoked);
+      expect(result.ocsp).toMatchObject({ status: 'good' });
+      expect(result.chain?.reasons).toEqual(['revoked']);
+      expect(result.phases.crl).toBeGreaterThanOrEqual(0);
+    });
+
+    it('leaves a good leaf verified, reports an error without failing anything, and adds nothing when the leaf names no point', async () => {
+      expect(await withCrl(probed(), 'none', fakeClient(crlGood))).toMatchObject({ crl: crlGood, chain: { verified: true } });
+      const error: CrlAnswer = { status: 'error', error: 'http://127.0.0.1/ca.crl: ECONNREFUSED' };
+      expect(await withCrl(probed(), 'none', fakeClient(error))).toMatchObject({ crl: error, chain: { verified: true }, failure: undefined });
+      const nothing = await withCrl(probed(), 'none', fakeClient<CrlAnswer>(undefined));
+      expect(nothing).not.toHaveProperty('crl');
+      expect(nothing.phases).not.toHaveProperty('crl');
+    });
+
+    it('asks nothing with crl: none, and keeps the last CRL status when a probe gets no chain', async () => {
+      const crl = fakeClient(crlRevoked);
+      const off = await assessRevocation({ result: probed(), stapled: undefined, previous: undefined, mode: 'none', client: fakeClient(good), crl: { mode: 'none', client: crl }, clock, signal: AbortSignal.timeout(1000) });
+      expect(off).not.toHaveProperty('crl');
+      expect(crl.asked).toEqual([]);
+      const before = await withCrl(probed(), 'none', crl);
+      const after = await withCrl(probed(refused, before), 'none', crl, before);
+      expect(after.crl).toEqual(crlRevoked);
+      expect(crl.asked).toHaveLength(1);
+    });
   });
 });

@@ -180,7 +180,7 @@ function truncateToSeconds(date: Date): Date {
 }
 
 /** RFC 5280: UTCTime through 2049, GeneralizedTime from 2050 (and before 1950). */
-function encodeTime(date: Date): pkijs.Time {
+export function encodeTime(date: Date): pkijs.Time {
   const year = date.getUTCFullYear();
   const type = year >= 1950 && year < 2050 ? pkijs.TimeType.UTCTime : pkijs.TimeType.GeneralizedTime;
   return new pkijs.Time({ type, value: date });
@@ -239,7 +239,7 @@ interface Encodable {
   toSchema(): asn1js.BaseBlock;
 }
 
-function extension(extnID: string, critical: boolean, value: asn1js.BaseBlock | Encodable | Buffer): pkijs.Extension {
+export function extension(extnID: string, critical: boolean, value: asn1js.BaseBlock | Encodable | Buffer): pkijs.Extension {
   let der: ArrayBuffer;
   if (Buffer.isBuffer(value)) der = toArrayBuffer(value);
   else if (value instanceof asn1js.BaseBlock) der = value.toBER();
@@ -272,6 +272,12 @@ function signatureAlgorithmFor(algorithm: KeyAlgorithm, hash: SignatureHash): Si
   }
   const oid = { 'SHA-1': '1.2.840.113549.1.1.5', 'SHA-256': '1.2.840.113549.1.1.11', 'SHA-384': '1.2.840.113549.1.1.12' }[hash];
   return { identifier: new pkijs.AlgorithmIdentifier({ algorithmId: oid, algorithmParams: new asn1js.Null() }), digest };
+}
+
+/** Signs DER `tbs` with `signer` the way certificates here are signed: the AlgorithmIdentifier to embed and the signature. */
+export function signTbs(signer: KeyPair, tbs: Uint8Array, hash: SignatureHash = 'SHA-256'): { identifier: pkijs.AlgorithmIdentifier; signature: Buffer } {
+  const { identifier, digest } = signatureAlgorithmFor(signer.algorithm, hash);
+  return { identifier, signature: nodeSign(digest, tbs, KeyObject.from(signer.privateKey)) };
 }
 
 function randomSerial(): Buffer {
@@ -363,11 +369,12 @@ export async function createCertificate(opts: CertOptions): Promise<TestCert> {
     if (extensions.length > 0) certificate.extensions = extensions;
   }
 
-  const { identifier, digest } = signatureAlgorithmFor(signerKey.algorithm, opts.signatureHash ?? 'SHA-256');
+  const hash = opts.signatureHash ?? 'SHA-256';
+  const { identifier } = signatureAlgorithmFor(signerKey.algorithm, hash);
   certificate.signature = identifier;
   certificate.signatureAlgorithm = identifier;
   certificate.tbsView = new Uint8Array(certificate.encodeTBS().toBER());
-  const signature = nodeSign(digest, certificate.tbsView, KeyObject.from(signerKey.privateKey));
+  const { signature } = signTbs(signerKey, certificate.tbsView, hash);
   certificate.signatureValue = new asn1js.BitString({ valueHex: toArrayBuffer(signature) });
 
   const der = Buffer.from(certificate.toSchema().toBER());
