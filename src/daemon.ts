@@ -3,6 +3,7 @@ import { systemClock, type Clock } from './clock';
 import { ConfigError } from './config/config-error';
 import type { Config, TargetConfig } from './config/config-types';
 import { loadConfig as defaultLoadConfig } from './config/load-config';
+import { FileSources } from './files/file-sources';
 import { ExporterMetrics, type ReloadStatus } from './metrics/exporter-metrics';
 import { ChainAnalyzer } from './pki/analyze-chain';
 import { CertificateCache } from './pki/certificate-cache';
@@ -81,6 +82,8 @@ export class Daemon {
   private readonly analyzer: ChainAnalyzer;
   private readonly trustStores: TrustStores;
   private readonly scheduler: Scheduler;
+  /** The `files:` entries: certificate files read from disk. */
+  private readonly files: FileSources;
   private readonly loadConfig: (file: string) => Promise<Config>;
   readonly shard: Shard;
   /** This replica's shard of the configured targets: scheduled, stored, exported. */
@@ -103,12 +106,14 @@ export class Daemon {
     this.prober = createProber({ resolver: options.resolver ?? systemResolver, clock: this.clock });
     this.ocsp = new OcspClient({ fetch: httpOcspFetcher(), clock: this.clock });
     this.crl = new CrlClient({ fetch: httpCrlFetcher(), clock: this.clock });
+    this.files = new FileSources({ analyzer: this.analyzer, trustStores: this.trustStores, clock: this.clock, log: this.log });
     this.metrics = new ExporterMetrics({
       store: this.store,
       targets: () => this.configuredTargets,
       clock: this.clock,
       reloadStatus: () => this.reloadStatus,
       shard: this.shard,
+      files: () => this.files.reports(),
     });
     this.scheduler = new Scheduler({
       clock: this.clock,
@@ -155,7 +160,7 @@ export class Daemon {
   }
 
   async stop(deadlineMs: number): Promise<void> {
-    await this.scheduler.stop(deadlineMs);
+    await Promise.all([this.scheduler.stop(deadlineMs), this.files.stop(deadlineMs)]);
   }
 
   private async reloadNow(): Promise<ReloadResult> {
@@ -194,7 +199,8 @@ export class Daemon {
     this.lookup = lookupOf(config.targets);
     // Removed targets must not linger in a /metrics body rendered before the reload.
     this.metrics.invalidate();
-    this.trustStores.retain(new Set(Array.from(next.values(), (t) => t.trust)));
+    this.files.apply(config.files);
+    this.trustStores.retain(new Set([...Array.from(next.values(), (t) => t.trust), ...this.files.trusts()]));
     this.scheduler.sync(Array.from(next.values(), (active) => ({
       key: active.config.name,
       intervalMs: active.config.intervalMs,
@@ -203,7 +209,7 @@ export class Daemon {
     this.loaded = true;
     this.reloadStatus = { successful: true, lastSuccessAt: this.clock.now() };
     const sharded = this.shard.count > 1 ? { shard: formatShard(this.shard), scheduled: next.size } : {};
-    this.log.info({ file: config.file, targets: config.targets.length, ...sharded }, 'config loaded');
+    this.log.info({ file: config.file, targets: config.targets.length, files: config.files.length, ...sharded }, 'config loaded');
     return next.size;
   }
 

@@ -14,6 +14,9 @@ import { checkVersionsSchema, pemFileSchema, tlsVersionSchema } from './tls-conf
 /** What a target gets when neither it nor `defaults:` says otherwise. */
 export const BUILT_IN_DEFAULTS = { interval: '5m', timeout: '10s', port: 443, policy: 'web' } as const;
 
+/** How often a `files:` entry is read when it says nothing: reading a file costs next to nothing. */
+export const FILES_DEFAULT_INTERVAL = '1m';
+
 // Each field builds its own schema object: TypeBox does not share nodes, and each one carries
 // its own description for editor hovers.
 // A target's durations have no fixed default (they inherit defaults.*), so only those get one.
@@ -139,15 +142,36 @@ export const TargetSchema = Type.Object(
   { additionalProperties: false, description: 'One TLS endpoint to probe.' },
 );
 
+export const FileSourceSchema = Type.Object(
+  {
+    paths: Type.Array(Type.String({ minLength: 1 }), {
+      minItems: 1,
+      description: 'Certificate files: PEM bundles, DER certificates, PKCS#12 archives. Globs take *, ? and ** (any number of directories); a name starting with a dot is matched only by a pattern starting with one. Relative paths are resolved against the config file\'s directory.',
+      examples: [['/etc/tls/*/tls.crt', 'certs/**/*.pem']],
+    }),
+    name: Type.Optional(Type.String({ minLength: 1, description: 'The `source` label of this entry\'s series; unique among the entries. Defaults to the first path as written.' })),
+    interval: Type.Optional(duration('How often the files are read again; an unchanged file (same inode, size and times) is not opened.', FILES_DEFAULT_INTERVAL)),
+    ca_file: Type.Optional(caFile('Trust anchors for these files\' chains; default defaults.ca_file.')),
+    policy: Type.Optional(policy('Verification profile of these files\' chains; default defaults.policy.')),
+    server_name: Type.Optional(Type.String({ minLength: 1, description: 'A name each leaf must cover (else hostname_mismatch); by default no name is checked.' })),
+    pkcs12_password_file: Type.Optional(Type.String({
+      minLength: 1,
+      description: 'File holding the password of the PKCS#12 archives among the paths (one trailing newline is ignored); read at each (re)load. Without it, the empty password.',
+    })),
+  },
+  { additionalProperties: false, description: 'Certificate files on disk, read and verified like a server\'s chain, first certificate as the leaf.' },
+);
+
 export const ConfigSchema = Type.Object(
   {
     defaults: Type.Optional(DefaultsSchema),
     targets: Type.Optional(Type.Array(TargetSchema, { description: 'The TLS endpoints to probe.' })),
+    files: Type.Optional(Type.Array(FileSourceSchema, { description: 'Certificate files on disk to watch, such as mounted Kubernetes TLS secrets.' })),
   },
   {
     $schema: 'http://json-schema.org/draft-07/schema#',
     title: 'certexp configuration',
-    description: 'certexp.yml: the TLS endpoints certexp probes and how often. Unknown keys are errors.',
+    description: 'certexp.yml: the TLS endpoints certexp probes and the certificate files it reads, and how often. Unknown keys are errors.',
     additionalProperties: false,
   },
 );

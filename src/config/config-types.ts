@@ -8,6 +8,7 @@ import type { CrlMode } from '../pki/crl';
 import type { OcspMode } from '../pki/ocsp';
 import type { VerifyPolicy } from '../pki/path-checks';
 import type { StarttlsProtocol } from '../probing/starttls/upgrade';
+import type { Secret } from '../web/secret';
 import type { RouteSettings } from './route-config';
 import type { TlsSettings } from './tls-config';
 
@@ -43,8 +44,31 @@ export interface TargetConfig extends TlsSettings, RouteSettings {
   readonly line: number;
 }
 
+/** One entry of `files:`: certificate files read from disk, each verified as a chain. */
+export interface FileSourceConfig {
+  /** The `source` label; default the first path as written. */
+  readonly name: string;
+  /** Absolute paths and globs, resolved against the config file's directory. */
+  readonly patterns: readonly string[];
+  readonly intervalMs: number;
+  /** Absolute path of the extra trust anchors, as for a target. */
+  readonly caFile?: string;
+  /** DER of every certificate in caFile; empty when there is none. */
+  readonly caCertificates: readonly Buffer[];
+  readonly policy: VerifyPolicy;
+  /** A name every leaf must cover; absent: no name is checked. */
+  readonly serverName?: string;
+  /** Absolute path of pkcs12_password_file. */
+  readonly pkcs12PasswordFile?: string;
+  /** Its content, read at (re)load; never logged. */
+  readonly pkcs12Password?: Secret;
+  /** 1-based line of the entry. */
+  readonly line: number;
+}
+
 export interface Config {
   /** The path as given to loadConfig. */
   readonly file: string;
   readonly targets: readonly TargetConfig[];
+  readonly files: readonly FileSourceConfig[];
 }

@@ -7,11 +7,13 @@ import { readFile as fsReadFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { cachedCaFileReader, type ReadFile } from './ca-file';
 import { ConfigSchema } from './config-schema';
-import type { Config, TargetConfig } from './config-types';
+import type { Config, FileSourceConfig, TargetConfig } from './config-types';
+import { FileSourceResolver } from './resolve-files';
 import { TargetResolver } from './resolve-targets';
 import { cachedClientCertificateReader } from './tls-config';
 import { schemaFindings } from './schema-findings';
 import { fail, readYamlFile } from './yaml-file';
+import type { PathSegment } from './yaml-locator';
 
 const defaultReader: ReadFile = (path) => fsReadFile(path, 'utf8');
 
@@ -20,14 +22,14 @@ function present(key: string, value: unknown): Record<string, unknown> {
 }
 
 /**
- * The plain data TypeBox validates. A `defaults:` or `targets:` left with nothing under it
- * (everything commented out) counts as absent, as Go's YAML decoding in Prometheus treats it.
+ * The plain data TypeBox validates. A `defaults:`, `targets:` or `files:` left with nothing
+ * under it (everything commented out) counts as absent, as Go's YAML decoding in Prometheus treats it.
  */
 function toData(data: unknown): unknown {
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) return data;
-  const { defaults, targets, ...rest } = data as Record<string, unknown>;
-  return { ...rest, ...present('defaults', defaults), ...present('targets', targets) };
+  const { defaults, targets, files, ...rest } = data as Record<string, unknown>;
+  return { ...rest, ...present('defaults', defaults), ...present('targets', targets), ...present('files', files) };
 }
 
 export async function loadConfig(file: string, readFile: ReadFile = defaultReader): Promise<Config> {
@@ -36,11 +38,12 @@ export async function loadConfig(file: string, readFile: ReadFile = defaultReade
   const data = toData(parsed.data);
   const findings = schemaFindings(ConfigSchema, data);
 
+  const lineOf = (path: readonly PathSegment[]): number => locator.valuePosition(path).line;
   const resolver = new TargetResolver({
     configDir: dirname(file),
     readCaFile: cachedCaFileReader(readFile),
     readClientCertificate: cachedClientCertificateReader(readFile),
-    lineOf: (path) => locator.valuePosition(path).line,
+    lineOf,
   });
   const sections = typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
   const inherited = await resolver.defaults(sections.defaults);
@@ -51,8 +54,16 @@ export async function loadConfig(file: string, readFile: ReadFile = defaultReade
       if (target !== undefined) targets.push(target);
     }
   }
+  const fileResolver = new FileSourceResolver(resolver, { configDir: dirname(file), readFile, lineOf });
+  const files: FileSourceConfig[] = [];
+  if (Array.isArray(sections.files)) {
+    for (const [index, raw] of (sections.files as unknown[]).entries()) {
+      const source = await fileResolver.source(raw, index, inherited);
+      if (source !== undefined) files.push(source);
+    }
+  }
 
   const issues = [...findings, ...resolver.findings].map((finding) => locator.issue(finding));
   if (issues.length > 0) fail(issues);
-  return Object.freeze({ file, targets: Object.freeze(targets) });
+  return Object.freeze({ file, targets: Object.freeze(targets), files: Object.freeze(files) });
 }

@@ -43,7 +43,7 @@ interface CaBundle {
   readonly certificates: readonly Buffer[] | undefined;
 }
 
-interface Inherited {
+export interface Inherited {
   readonly interval: Setting<number> | undefined;
   readonly timeout: Setting<number> | undefined;
   readonly ca: CaBundle | undefined;
@@ -55,12 +55,12 @@ interface Inherited {
   readonly crl: CrlMode | undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The value when it satisfies schema, typed by it; undefined when absent or rejected (and reported) by the schema. */
-function checked<T extends TSchema>(schema: T, value: unknown): Static<T> | undefined {
+export function checked<T extends TSchema>(schema: T, value: unknown): Static<T> | undefined {
   return value !== undefined && Value.Check(schema, value) ? value : undefined;
 }
 
@@ -175,7 +175,7 @@ export class TargetResolver {
   }
 
   /** A duration set here (source undefined), else the fallback; undefined when it cannot be known. */
-  private setting(
+  setting(
     raw: unknown,
     schema: TSchema,
     path: readonly PathSegment[],
@@ -187,7 +187,7 @@ export class TargetResolver {
     return this.duration(raw, path);
   }
 
-  private report(path: readonly PathSegment[], message: string): void {
+  report(path: readonly PathSegment[], message: string): void {
     this.findings.push({ path, at: 'value', message });
   }
 
@@ -201,17 +201,21 @@ export class TargetResolver {
     return { value, source: undefined };
   }
 
-  /** Names become the `target` label: two targets with one name would overwrite each other's series. */
-  private claimName(name: string, path: readonly PathSegment[]): void {
-    const first = this.names.get(name);
+  /**
+   * Names become the `target` label (a `files:` entry's, the `source` label): two with one name
+   * would overwrite each other's series. Targets and entries have names of their own.
+   */
+  claimName(name: string, path: readonly PathSegment[], kind: 'target' | 'files entry' = 'target'): void {
+    const key = `${kind}\u0000${name}`;
+    const first = this.names.get(key);
     if (first === undefined) {
-      this.names.set(name, this.context.lineOf(path));
+      this.names.set(key, this.context.lineOf(path));
       return;
     }
-    this.report(path, `duplicate target name ${JSON.stringify(name)} (first used on line ${first})`);
+    this.report(path, `duplicate ${kind} name ${JSON.stringify(name)} (first used on line ${first})`);
   }
 
-  private async caBundle(file: string, path: readonly PathSegment[]): Promise<CaBundle> {
+  async caBundle(file: string, path: readonly PathSegment[]): Promise<CaBundle> {
     const absolute = resolve(this.context.configDir, file);
     const result = await this.context.readCaFile(absolute);
     if ('error' in result) {

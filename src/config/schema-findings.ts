@@ -35,7 +35,7 @@ function expectation(schema: TSchema): string {
   }
   if (KindGuard.IsString(schema)) return schema.minLength === 1 ? 'a non-empty string' : 'a string';
   if (KindGuard.IsBoolean(schema)) return 'true or false';
-  if (KindGuard.IsArray(schema)) return 'a list';
+  if (KindGuard.IsArray(schema)) return schema.minItems === 1 ? 'a non-empty list' : 'a list';
   if (KindGuard.IsRecord(schema)) return 'a mapping';
   if (KindGuard.IsObject(schema)) return `a mapping with keys ${Object.keys(schema.properties).join(', ')}`;
   if (KindGuard.IsUnion(schema) && schema.anyOf.every((s) => KindGuard.IsLiteral(s))) {

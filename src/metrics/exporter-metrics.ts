@@ -1,12 +1,14 @@
 import { collectDefaultMetrics, Gauge, Registry, type OpenMetricsContentType } from 'prom-client';
 import type { Clock } from '../clock';
 import type { TargetConfig } from '../config/config-types';
+import type { FileSourceReport } from '../results/file-result';
 import type { ResultsStore } from '../results/results-store';
 import type { Shard } from '../scheduling/shard';
 import type { TargetResult } from '../results/target-result';
 import { VERSION } from '../version';
 import type { AnyRegistry } from './any-registry';
 import type { Format } from './exposition';
+import { renderFileFamilies } from './file-families';
 import { renderConfigFamilies, renderCountFamilies, renderResultFamilies } from './target-families';
 
 export interface ReloadStatus {
@@ -58,6 +60,8 @@ export interface ExporterMetricsDeps {
   readonly reloadStatus: () => ReloadStatus;
   /** This replica's shard (--shard); shard 0 of 1 when not sharded. */
   readonly shard: Shard;
+  /** The `files:` entries as their last passes left them. */
+  readonly files: () => readonly FileSourceReport[];
 }
 
 /**
@@ -122,9 +126,11 @@ export class ExporterMetrics {
 
   private async renderNow(format: Format): Promise<RenderedMetrics> {
     const { store, clock, targets } = this.deps;
-    const ours = renderResultFamilies(store.results(), clock.now(), format)
+    const files = this.deps.files();
+    const ours = renderResultFamilies(store.results(), clock.now(), format, files.flatMap((source) => source.files.map((f) => f.result)))
       + renderCountFamilies(store.counts(), store.handshakeBuckets, format)
-      + renderConfigFamilies(targets(), format);
+      + renderConfigFamilies(targets(), format)
+      + renderFileFamilies(files, format);
     return assemble(format, ours, await this.registries[format].metrics());
   }
 }

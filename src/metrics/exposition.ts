@@ -21,6 +21,11 @@ export function labels(pairs: readonly (readonly [string, string])[]): string {
   return `{${pairs.map(([name, value]) => `${name}="${escapeLabelValue(value)}"`).join(',')}}`;
 }
 
+/** One sample line. */
+export function line(name: string, pairs: readonly (readonly [string, string])[], value: number): string {
+  return `${name}${labels(pairs)} ${formatValue(value)}\n`;
+}
+
 /** HELP and TYPE lines; OpenMetrics names a counter family without its _total suffix. */
 export function familyHeader(name: string, help: string, type: MetricType, format: Format): string {
   const family = format === 'openmetrics' && type === 'counter' ? name.replace(/_total$/, '') : name;

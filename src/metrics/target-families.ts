@@ -1,9 +1,11 @@
 import type { TargetConfig } from '../config/config-types';
 import { CRL_STATUSES } from '../pki/crl';
+import type { ChainAnalysis } from '../pki/analyze-chain';
 import { OCSP_STATUSES } from '../pki/ocsp';
+import type { FileResult } from '../results/file-result';
 import type { TargetCounts } from '../results/results-store';
 import type { TargetResult } from '../results/target-result';
-import { escapeLabelValue, familyHeader, formatValue, labels, type Format, type MetricType } from './exposition';
+import { escapeLabelValue, familyHeader, formatValue, line, type Format, type MetricType } from './exposition';
 
 const DAY_MS = 86_400_000;
 
@@ -16,10 +18,25 @@ interface Family {
 /** A family whose lines depend on the result alone: rendered once per result and reused until the next probe. */
 interface ResultFamily extends Family {
   lines(result: TargetResult, target: string): string;
+  /** For the families of a chain, the same lines for a certificate file, labelled source and file instead of target. */
+  fileLines?(file: FileResult): string;
 }
 
-const line = (name: string, pairs: readonly (readonly [string, string])[], value: number): string =>
-  `${name}${labels(pairs)} ${formatValue(value)}\n`;
+type LabelPairs = readonly (readonly [string, string])[];
+
+/** Lines from a verified chain alone, after the labels that say whose chain it is. */
+type ChainLines = (chain: ChainAnalysis, subject: LabelPairs) => string;
+
+const fileSubject = (file: FileResult): LabelPairs => [['source', file.source], ['file', file.file]];
+
+/** A family of the chain: a target's series and a file's share one name, so the same alerts cover both. */
+function chainFamily(name: string, help: string, lines: ChainLines): ResultFamily {
+  return {
+    name, help, type: 'gauge',
+    lines: (r, t) => (r.chain === undefined ? '' : lines(r.chain, [['target', t]])),
+    fileLines: (f) => (f.chain === undefined ? '' : lines(f.chain, fileSubject(f))),
+  };
+}
 
 /** `target="..."`, escaped once per name: the label every per-target line starts with. */
 const targetLabels = new Map<string, string>();
@@ -40,9 +57,9 @@ const targetLine = (name: string, target: string, more: string, value: number): 
 /** Durations to the microsecond: more digits are noise, and they cost bytes on every scrape. */
 const micro = (seconds: number): number => Math.round(seconds * 1e6) / 1e6;
 
-function certificateLines(name: string, pick: 'notAfter' | 'notBefore') {
-  return (r: TargetResult, target: string): string => (r.chain?.presented ?? []).map(({ depth, cert }) => (cert === undefined ? '' : line(name, [
-    ['target', target], ['depth', String(depth)], ['subject_cn', cert.subject.commonName], ['issuer_cn', cert.issuer.commonName],
+function certificateLines(name: string, pick: 'notAfter' | 'notBefore'): ChainLines {
+  return (chain, subject) => chain.presented.map(({ depth, cert }) => (cert === undefined ? '' : line(name, [
+    ...subject, ['depth', String(depth)], ['subject_cn', cert.subject.commonName], ['issuer_cn', cert.issuer.commonName],
     ['serial', cert.serialHex], ['fingerprint_sha256', cert.fingerprintSha256],
   ], cert[pick] / 1000))).join('');
 }
@@ -72,22 +89,14 @@ const RESULT_FAMILIES: readonly ResultFamily[] = [
     name: 'certexp_probe_success', type: 'gauge', help: 'Whether the last probe got a certificate chain over a finished TLS handshake.',
     lines: (r, t) => line('certexp_probe_success', [['target', t]], r.failure === undefined ? 1 : 0),
   },
-  {
-    name: 'certexp_verify_success', type: 'gauge', help: 'Whether the last received chain verified: trust, dates, name, policy.',
-    lines: (r, t) => (r.chain === undefined ? '' : line('certexp_verify_success', [['target', t]], r.chain.verified ? 1 : 0)),
-  },
-  {
-    name: 'certexp_verify_failure', type: 'gauge', help: 'One series per reason the last received chain failed verification.',
-    lines: (r, t) => (r.chain?.reasons ?? []).map((reason) => line('certexp_verify_failure', [['target', t], ['reason', reason]], 1)).join(''),
-  },
-  {
-    name: 'certexp_cert_not_after_timestamp_seconds', type: 'gauge', help: 'notAfter of every certificate the server presented; depth 0 is the leaf.',
-    lines: certificateLines('certexp_cert_not_after_timestamp_seconds', 'notAfter'),
-  },
-  {
-    name: 'certexp_cert_not_before_timestamp_seconds', type: 'gauge', help: 'notBefore of every certificate the server presented; depth 0 is the leaf.',
-    lines: certificateLines('certexp_cert_not_before_timestamp_seconds', 'notBefore'),
-  },
+  chainFamily('certexp_verify_success', 'Whether the last received chain (or the chain a file holds) verified: trust, dates, name, policy.',
+    (chain, subject) => line('certexp_verify_success', subject, chain.verified ? 1 : 0)),
+  chainFamily('certexp_verify_failure', 'One series per reason the last received chain (or a file\'s chain) failed verification.',
+    (chain, subject) => chain.reasons.map((reason) => line('certexp_verify_failure', [...subject, ['reason', reason]], 1)).join('')),
+  chainFamily('certexp_cert_not_after_timestamp_seconds', 'notAfter of every certificate the server presented or the file holds; depth 0 is the leaf.',
+    certificateLines('certexp_cert_not_after_timestamp_seconds', 'notAfter')),
+  chainFamily('certexp_cert_not_before_timestamp_seconds', 'notBefore of every certificate the server presented or the file holds; depth 0 is the leaf.',
+    certificateLines('certexp_cert_not_before_timestamp_seconds', 'notBefore')),
   {
     name: 'certexp_probe_duration_seconds', type: 'gauge', help: 'Duration of each phase of the last probe.',
     lines: (r, t) => Object.entries(r.phases).map(([phase, seconds]) => line('certexp_probe_duration_seconds', [['target', t], ['phase', phase]], micro(seconds))).join(''),
@@ -135,7 +144,7 @@ const RESULT_FAMILIES: readonly ResultFamily[] = [
 
 const REMAINING_DAYS: Family = {
   name: 'certexp_cert_remaining_days', type: 'gauge',
-  help: 'Days until the earliest notAfter on the chain verification built, leaf to anchor (negative once expired).',
+  help: 'Days until the earliest notAfter on the chain verification built, leaf to anchor (negative once expired); per target and per certificate file.',
 };
 
 /**
@@ -158,17 +167,22 @@ function fragment(result: TargetResult, index: number): string {
   return text;
 }
 
-/** The result-derived families for these results, remaining days computed at `now`. */
-export function renderResultFamilies(results: readonly TargetResult[], now: number, format: Format): string {
+/** The result-derived families for these results and certificate files, remaining days computed at `now`. */
+export function renderResultFamilies(results: readonly TargetResult[], now: number, format: Format, files: readonly FileResult[] = []): string {
   const out: string[] = [];
   RESULT_FAMILIES.forEach((family, index) => {
     out.push(familyHeader(family.name, family.help, family.type, format));
     for (const result of results) out.push(fragment(result, index));
+    if (family.fileLines !== undefined) for (const file of files) out.push(family.fileLines(file));
   });
   out.push(familyHeader(REMAINING_DAYS.name, REMAINING_DAYS.help, REMAINING_DAYS.type, format));
   for (const result of results) {
     const notAfter = result.chain?.earliestNotAfter;
     if (notAfter !== undefined) out.push(targetLine(REMAINING_DAYS.name, result.target, '', (notAfter - now) / DAY_MS));
+  }
+  for (const file of files) {
+    const notAfter = file.chain?.earliestNotAfter;
+    if (notAfter !== undefined) out.push(line(REMAINING_DAYS.name, fileSubject(file), (notAfter - now) / DAY_MS));
   }
   return out.join('');
 }

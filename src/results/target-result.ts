@@ -47,9 +47,12 @@ export interface AddressResult {
   readonly chain: ChainAnalysis | undefined;
 }
 
-/** One word for logs: a target is ok, or failing for these reasons. */
-export function stateOf(result: TargetResult): string {
-  if (result.failure !== undefined) return `probe_failed:${result.failure.reason}`;
+/** One word for logs: a target (or a file, failing as `read_failed`) is ok, or failing for these reasons. */
+export function stateOf(
+  result: { readonly failure: { readonly reason: string } | undefined; readonly chain: ChainAnalysis | undefined },
+  failed = 'probe_failed',
+): string {
+  if (result.failure !== undefined) return `${failed}:${result.failure.reason}`;
   if (result.chain === undefined || result.chain.verified) return 'ok';
   return `verify_failed:${result.chain.reasons.join(',')}`;
 }

@@ -30,17 +30,27 @@ beforeAll(async () => {
     'client.key': client.key.privateKeyPem,
     'broker-client.pem': client.pem,
     'broker-client.key': client.key.privateKeyPem,
+    'keystore.pass': 'changeit\n',
   });
 });
 
 describe('config/examples', () => {
   it('holds an example for each feature that has one', () => {
-    expect(files).toEqual(expect.arrayContaining(['expectations.yml', 'starttls.yml', 'protocol-versions.yml', 'client-certificates.yml', 'routes.yml', 'every-address.yml']));
+    expect(files).toEqual(expect.arrayContaining(['expectations.yml', 'starttls.yml', 'protocol-versions.yml', 'client-certificates.yml', 'routes.yml', 'every-address.yml', 'files.yml']));
   });
 
   it.each(files)('loads %s without a finding, as --config.check would', async (name) => {
     const config = await loadConfig(join(EXAMPLES, name), exampleFiles);
     expect(config.targets.length).toBeGreaterThan(0);
+  });
+
+  it('gives files.yml\'s entries the paths, defaults and password its comments describe', async () => {
+    const config = await loadConfig(join(EXAMPLES, 'files.yml'), exampleFiles);
+    expect(config.files.map((f) => [f.name, f.patterns, f.intervalMs, f.caFile, f.policy, f.serverName, f.pkcs12Password?.reveal()])).toEqual([
+      ['k8s-secrets', ['/etc/tls/*/tls.crt'], 60_000, join(EXAMPLES, 'private-ca.pem'), 'web', undefined, undefined],
+      ['local-bundles', [join(EXAMPLES, 'certs/**/*.pem'), join(EXAMPLES, 'certs/**/*.crt')], 300_000, join(EXAMPLES, 'private-ca.pem'), 'web', 'shop.example.com', undefined],
+      ['keystores', [join(EXAMPLES, 'keystores/*.p12'), join(EXAMPLES, 'keystores/*.pfx')], 60_000, join(EXAMPLES, 'private-ca.pem'), 'rfc5280', undefined, 'changeit'],
+    ]);
   });
 
   it('gives protocol-versions.yml\'s targets the versions and checks its comments describe', async () => {

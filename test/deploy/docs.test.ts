@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FILE_READ_REASONS } from '../../src/files/file-read-reasons';
 import { ROOT, alertRules } from './shipped';
 
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -46,5 +47,11 @@ describe('the alert documentation', () => {
   it('lists every shipped alert with its severity in the README', () => {
     const readme = read('README.md');
     for (const rule of alerts) expect(readme).toContain(`| \`${rule.alert}\` | ${rule.labels?.severity ?? '?'} |`);
+  });
+});
+
+describe('the metrics documentation', () => {
+  it('explains every file read reason certexp has, and no other', () => {
+    expect(tableKeys(read('docs/metrics.md'), '## File read reasons')).toEqual(Object.keys(FILE_READ_REASONS));
   });
 });

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { expandGlobs, patternProblem, segmentMatcher } from '../../src/files/glob';
+import { createSecretVolume } from '../support/secret-volume';
 
 describe('segmentMatcher', () => {
   it.each([
@@ -81,19 +82,13 @@ describe('expandGlobs on a real tree', () => {
   });
 
   it('sees each certificate of a Kubernetes secret volume once, through its ..data links', async () => {
-    // The layout the kubelet's atomic writer leaves: a timestamped directory, ..data pointing at
-    // it, and one link per key pointing through ..data.
-    for (const secret of ['shop', 'api']) {
-      await file(`tls/${secret}/..2026_01_01_00_00_00.000000001/tls.crt`);
-      await file(`tls/${secret}/..2026_01_01_00_00_00.000000001/tls.key`);
-      await symlink('..2026_01_01_00_00_00.000000001', join(root, `tls/${secret}/..data`));
-      await symlink('..data/tls.crt', join(root, `tls/${secret}/tls.crt`));
-      await symlink('..data/tls.key', join(root, `tls/${secret}/tls.key`));
-    }
+    for (const secret of ['shop', 'api']) await createSecretVolume(join(root, 'tls', secret), { 'tls.crt': 'c', 'tls.key': 'k' });
     const star = await expandGlobs([join(root, 'tls/*/tls.crt')]);
     expect(star.files).toEqual([join(root, 'tls/api/tls.crt'), join(root, 'tls/shop/tls.crt')]);
     const deep = await expandGlobs([join(root, 'tls/**/*.crt')]);
     expect(deep.files).toEqual(star.files);
+    const all = await expandGlobs([join(root, 'tls/shop/*')]);
+    expect(all.files).toEqual([join(root, 'tls/shop/tls.crt'), join(root, 'tls/shop/tls.key')]);
     const literal = await expandGlobs([join(root, 'tls/shop/..data/tls.crt')]);
     expect(literal.files).toEqual([join(root, 'tls/shop/..data/tls.crt')]);
   });

@@ -65,8 +65,8 @@ export async function startHarness(configText: string, files: Record<string, str
       await daemon.stop(2000);
       await app.close();
       await rm(dir, { recursive: true, force: true });
-      // An exception escaping a probe is a bug even when the schedule survives it.
-      const crashes = logs.filter((line) => line.msg === 'probe crashed');
+      // An exception escaping a probe or a pass over files is a bug even when the schedule survives it.
+      const crashes = logs.filter((line) => line.msg === 'probe crashed' || line.msg === 'files pass crashed');
       if (crashes.length > 0) throw new Error(`probes crashed: ${JSON.stringify(crashes)}`);
     },
   };
