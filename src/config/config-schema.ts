@@ -150,7 +150,7 @@ export const FileSourceSchema = Type.Object(
       examples: [['/etc/tls/*/tls.crt', 'certs/**/*.pem']],
     }),
     name: Type.Optional(Type.String({ minLength: 1, description: 'The `source` label of this entry\'s series; unique among the entries. Defaults to the first path as written.' })),
-    interval: Type.Optional(duration('How often the files are read again; an unchanged file (same inode, size and times) is not opened.', FILES_DEFAULT_INTERVAL)),
+    interval: Type.Optional(duration('How often the files are read again, besides whenever the file system reports a change where they live; an unchanged file (same inode, size and times) is not opened.', FILES_DEFAULT_INTERVAL)),
     ca_file: Type.Optional(caFile('Trust anchors for these files\' chains; default defaults.ca_file.')),
     policy: Type.Optional(policy('Verification profile of these files\' chains; default defaults.policy.')),
     server_name: Type.Optional(Type.String({ minLength: 1, description: 'A name each leaf must cover (else hostname_mismatch); by default no name is checked.' })),

@@ -1,6 +1,7 @@
 /**
- * Every `files:` entry of the running config, each read on its own interval. Files are read by
- * every replica, whatever its --shard: they are local to the host or pod that mounts them.
+ * Every `files:` entry of the running config, each read on its own interval and whenever the
+ * file system reports a change where its files live. Files are read by every replica, whatever
+ * its --shard: they are local to the host or pod that mounts them.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -11,6 +12,7 @@ import type { TrustStore } from '../pki/trust-store';
 import type { TrustStores } from '../pki/trust-stores';
 import type { FileSourceReport } from '../results/file-result';
 import { Scheduler } from '../scheduling/scheduler';
+import { DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_WATCHED_DIRECTORIES, DirectoryWatcher } from './directory-watcher';
 import { FileSource } from './file-source';
 
 export interface FileSourcesDeps {
@@ -22,6 +24,7 @@ export interface FileSourcesDeps {
 
 interface ActiveSource {
   readonly source: FileSource;
+  readonly watcher: DirectoryWatcher;
   readonly trust: TrustStore;
   /** What makes the old files' results meaningless: what is read, and how it is verified. */
   readonly identity: string;
@@ -54,10 +57,15 @@ export class FileSources {
         continue;
       }
       const source = new FileSource(config, { analyzer: this.deps.analyzer, trust, clock: this.deps.clock, log: this.deps.log });
-      next.set(config.name, { source, trust, identity });
+      const watcher = new DirectoryWatcher(() => { void source.refresh(); }, {
+        debounceMs: DEFAULT_DEBOUNCE_MS, maxDirectories: DEFAULT_MAX_WATCHED_DIRECTORIES, log: this.deps.log, source: config.name,
+      });
+      // Each pass says where its files live now: a renewal may have moved them (a new ..data).
+      source.onDirectories((directories) => { void watcher.watch(directories); });
+      next.set(config.name, { source, watcher, trust, identity });
       void source.refresh();
     }
-    for (const [name, old] of this.active) if (next.get(name) !== old) old.source.close();
+    for (const [name, old] of this.active) if (next.get(name) !== old) this.close(old);
     this.active = next;
     // The interval from the new config: an entry that changed only its interval keeps its source.
     this.scheduler.sync(configs.flatMap((config) => {
@@ -76,7 +84,12 @@ export class FileSources {
   }
 
   async stop(deadlineMs: number): Promise<void> {
-    for (const { source } of this.active.values()) source.close();
+    for (const active of this.active.values()) this.close(active);
     await this.scheduler.stop(deadlineMs);
+  }
+
+  private close({ source, watcher }: ActiveSource): void {
+    source.close();
+    watcher.close();
   }
 }

@@ -1,4 +1,4 @@
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { select, value, type Sample } from '../support/metrics-text';
 import { startHarness, waitFor, type Harness } from '../support/daemon-harness';
@@ -196,5 +196,60 @@ describeWithTool('openssl', 'openssl', 'files: with PKCS#12 archives through the
 
   it('never writes the password to the log', () => {
     expect(JSON.stringify(harness.logs)).not.toContain('s3cret');
+  });
+});
+
+describe('files: watched for changes', () => {
+  let pki: TestPki;
+  let harness: Harness;
+  let dir: string;
+  const labels = (name: string): Record<string, string> => ({ source: 'watched', file: join(dir, 'certs', name) });
+  const scrape = async (): Promise<Sample[]> => (await harness.scrape()).samples;
+  /** Waits for a change the watch must bring: the entry's interval is an hour. */
+  const until = (what: string, check: (samples: Sample[]) => boolean): Promise<void> => waitFor(what, async () => check(await scrape()), 5000);
+
+  beforeAll(async () => {
+    pki = await buildTestPki();
+    const config = 'defaults: { ca_file: root.pem }\nfiles:\n  - name: watched\n    paths: ["certs/*.pem", certs/fixed.crt]\n    interval: 1h\n';
+    ({ harness } = await harnessWith(config, async (root) => {
+      dir = root;
+      await writeFile(join(root, 'root.pem'), pki.root.pem);
+      await mkdir(join(root, 'certs'));
+      await writeFile(join(root, 'certs/a.pem'), chainPem(pki.valid, pki.intermediate));
+      await writeFile(join(root, 'certs/b.pem'), chainPem(pki.expiringSoon, pki.intermediate));
+      await writeFile(join(root, 'certs/fixed.crt'), chainPem(pki.valid, pki.intermediate));
+    }, ['watched']));
+  });
+
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it('reads a new file at once', async () => {
+    await writeFile(join(dir, 'certs/c.pem'), chainPem(pki.expired, pki.intermediate));
+    await until('the new file', (s) => select(s, 'certexp_verify_failure', { ...labels('c.pem'), reason: 'expired' }).length === 1);
+    expect(value(await scrape(), 'certexp_files_matched', { source: 'watched' })).toBe(4);
+  });
+
+  it('keeps the last chain and reports the error when a file turns to garbage, then recovers', async () => {
+    await writeFile(join(dir, 'certs/b.pem'), 'half a write');
+    await until('the read error', (s) => select(s, 'certexp_file_read_success', labels('b.pem'))[0]?.value === 0);
+    const samples = await scrape();
+    expect(value(samples, 'certexp_file_read_errors_total', { ...labels('b.pem'), reason: 'not_a_certificate' })).toBeGreaterThanOrEqual(1);
+    expect(value(samples, 'certexp_cert_remaining_days', labels('b.pem'))).toBeCloseTo((pki.expiringSoon.notAfter.getTime() - Date.now()) / DAY_MS, 1);
+    await writeFile(join(dir, 'certs/b.pem'), chainPem(pki.valid, pki.intermediate));
+    await until('the renewed file', (s) => select(s, 'certexp_file_read_success', labels('b.pem'))[0]?.value === 1);
+    expect(value(await scrape(), 'certexp_cert_remaining_days', labels('b.pem'))).toBeCloseTo((pki.valid.notAfter.getTime() - Date.now()) / DAY_MS, 1);
+  });
+
+  it('drops every series of a file that is deleted; a configured path stays, as not_found', async () => {
+    await rm(join(dir, 'certs/a.pem'));
+    await until('the deleted file gone', (s) => s.every((x) => x.labels.file !== labels('a.pem').file));
+    await rm(join(dir, 'certs/fixed.crt'));
+    await until('the missing configured file', (s) => select(s, 'certexp_file_read_success', labels('fixed.crt'))[0]?.value === 0);
+    const samples = await scrape();
+    expect(value(samples, 'certexp_file_read_errors_total', { ...labels('fixed.crt'), reason: 'not_found' })).toBeGreaterThanOrEqual(1);
+    expect(select(samples, 'certexp_cert_remaining_days', labels('fixed.crt'))).toEqual([]);
+    expect(harness.logs.filter((l) => l.file === labels('a.pem').file).map((l) => l.msg)).toEqual(['certificate file ok', 'certificate file no longer matched; its series are gone']);
   });
 });

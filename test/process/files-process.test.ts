@@ -25,7 +25,8 @@ describe('the certexp process reading certificate files', () => {
     await writeFile(join(dir, 'root.pem'), pki.root.pem);
     await createSecretVolume(join(dir, 'tls', 'shop'), { 'tls.crt': chainPem(pki.expired, pki.intermediate), 'tls.key': pki.expired.key.privateKeyPem });
     await createSecretVolume(join(dir, 'tls', 'api'), { 'tls.crt': chainPem(pki.valid, pki.intermediate), 'tls.key': pki.valid.key.privateKeyPem });
-    await writeFile(join(dir, 'certexp.yml'), 'defaults: { ca_file: root.pem }\nfiles:\n  - name: k8s\n    paths: ["tls/*/tls.crt"]\n    interval: 1s\n');
+    // An hour between scheduled reads: what the test sees after a change, the watch brought.
+    await writeFile(join(dir, 'certexp.yml'), 'defaults: { ca_file: root.pem }\nfiles:\n  - name: k8s\n    paths: ["tls/*/tls.crt"]\n    interval: 1h\n');
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     daemon = startProcess('certexp', process.execPath, [MAIN, `--config.file=${join(dir, 'certexp.yml')}`, `--web.listen-address=127.0.0.1:${port}`]);
@@ -49,9 +50,9 @@ describe('the certexp process reading certificate files', () => {
     expect(value(samples, 'certexp_verify_success', secret('api'))).toBe(1);
   });
 
-  it('follows the kubelet\'s swap of ..data to the renewed certificate, under the same file label', async () => {
+  it('follows the kubelet\'s swap of ..data to the renewed certificate at once, under the same file label', async () => {
     await updateSecretVolume(join(dir, 'tls', 'shop'), { 'tls.crt': chainPem(pki.valid, pki.intermediate), 'tls.key': pki.valid.key.privateKeyPem });
-    await waitFor('the renewed certificate', async () => (await scrape()).some((s) => s.name === 'certexp_verify_success' && s.labels.file === secret('shop').file && s.value === 1));
+    await waitFor('the renewed certificate', async () => (await scrape()).some((s) => s.name === 'certexp_verify_success' && s.labels.file === secret('shop').file && s.value === 1), 5000);
     const samples = await scrape();
     expect(select(samples, 'certexp_cert_not_after_timestamp_seconds', { ...secret('shop'), depth: '0' }).map((s) => s.labels.fingerprint_sha256)).toEqual([pki.valid.fingerprintSha256]);
     expect(select(samples, 'certexp_verify_failure', secret('shop'))).toEqual([]);
