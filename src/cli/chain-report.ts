@@ -2,6 +2,7 @@ import type { ChainAnalysis } from '../pki/analyze-chain';
 import type { ParsedCertificate } from '../pki/certificate';
 import { signatureAlgorithmName } from '../pki/signature';
 import { VERIFY_FAILURE_REASONS, type VerifyFailureReason } from '../pki/verify-reasons';
+import { renderTrustChecks, type ExpectationsReport, type RevocationRow } from './trust-report';
 
 const DAY_MS = 86_400_000;
 
@@ -37,7 +38,19 @@ export interface ChainReport {
   readonly daysLeft: number | null;
   /** Presented certificates the path did not use (extras, unused cross-signs), and unparsable ones. */
   readonly unused: readonly { readonly depth: number; readonly subject: string | null; readonly fingerprintSha256: string; readonly error: string | null }[];
+  /** The revocation checks that ran (OCSP, CRL); empty when none did. */
+  readonly revocation: readonly RevocationRow[];
+  /** Pins, allowed issuers and maximum lifetime, when any was given. */
+  readonly expectations: ExpectationsReport | null;
 }
+
+/** The checks beyond the chain itself, when the caller ran any. */
+export interface TrustChecks {
+  readonly revocation: readonly RevocationRow[];
+  readonly expectations: ExpectationsReport | null;
+}
+
+const NO_TRUST_CHECKS: TrustChecks = { revocation: [], expectations: null };
 
 function describe(cert: ParsedCertificate, depth: number, at: number, anchor: boolean): ReportedCertificate {
   return {
@@ -58,7 +71,7 @@ function describe(cert: ParsedCertificate, depth: number, at: number, anchor: bo
   };
 }
 
-export function buildChainReport(analysis: ChainAnalysis, at: number, name: string | undefined, policy: string): ChainReport {
+export function buildChainReport(analysis: ChainAnalysis, at: number, name: string | undefined, policy: string, trust: TrustChecks = NO_TRUST_CHECKS): ChainReport {
   const onPath = new Set(analysis.path.map((c) => c.fingerprintSha256));
   return {
     verified: analysis.verified,
@@ -73,6 +86,8 @@ export function buildChainReport(analysis: ChainAnalysis, at: number, name: stri
     unused: analysis.presented
       .filter((p) => !onPath.has(p.fingerprintSha256))
       .map((p) => ({ depth: p.depth, subject: p.cert?.subject.text ?? null, fingerprintSha256: p.fingerprintSha256, error: p.error ?? null })),
+    revocation: trust.revocation,
+    expectations: trust.expectations,
   };
 }
 
@@ -94,6 +109,8 @@ export function renderChainReport(report: ChainReport): string {
   for (const extra of report.unused) {
     lines.push(`  not on the path: presented #${extra.depth} ${extra.subject ?? `(unparsable: ${extra.error ?? 'unknown error'})`}`);
   }
+  const trust = renderTrustChecks(report.revocation, report.expectations);
+  if (trust.length > 0) lines.push('', ...trust);
   lines.push('');
   const checked = `at ${report.at}, ${report.name === null ? 'no name checked' : `name ${report.name}`}, policy ${report.policy}`;
   if (report.verified) {

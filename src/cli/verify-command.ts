@@ -7,7 +7,14 @@ import type { VerifyPolicy } from '../pki/path-checks';
 import { pemToDer } from '../pki/pem';
 import { SignatureVerifier } from '../pki/signature';
 import { systemTrustStore, TrustStore } from '../pki/trust-store';
+import { expectsNothing } from '../config/expectations-config';
+import { crlDistributionPoints, crlVerdict, readCrl, type CrlVerdict } from '../pki/crl';
+import type { ChainExpectations } from '../pki/expectations';
+import { checkOcspResponse, type OcspVerdict } from '../pki/ocsp';
+import { markRevoked } from '../results/assess-revocation';
 import { buildChainReport, renderChainReport } from './chain-report';
+import { EXPECTATION_USAGE, expectationKeys, readExpectationFlags } from './config-flags';
+import { expectationsReport, revocationRow, type RevocationRow } from './trust-report';
 
 export const VERIFY_USAGE = `Usage: certexp verify LEAF.pem [flags]
 
@@ -21,9 +28,14 @@ LEAF.pem may hold the whole chain (leaf first).
   --at TIME           verify at this ISO-8601 time instead of now ("will it still verify on migration day?")
   --max-depth N       CAs allowed above the leaf (default 10)
   --policy P          web (default) or rfc5280
-  --json              print {verified, reasons, path, ...} as JSON
+${EXPECTATION_USAGE}
+  --ocsp-response F   judge this DER OCSP response (from \`openssl ocsp -respout\`) for the leaf
+  --crl F             look the leaf up in this CRL (DER or PEM), checked against its issuer
+  --json              print {verified, reasons, path, revocation, expectations, ...} as JSON
 
-Exit status: 0 verified, 1 not verified, 2 usage or unreadable input.
+Exit status: 0 verified, 1 not verified (revoked included), 2 usage or unreadable input. An OCSP
+response or CRL that cannot be used (wrong signer, stale, another certificate's) is printed as
+status error and leaves the verdict as it is, as in the daemon.
 `;
 
 export interface VerifyIo {
@@ -50,14 +62,17 @@ class InputError extends Error {
   override readonly name = 'InputError';
 }
 
-/** Certificates of a file: PEM blocks, or the file itself when it is one DER certificate. */
-async function certificatesIn(io: VerifyIo, path: string): Promise<Buffer[]> {
-  let bytes: Buffer;
+async function readInput(io: VerifyIo, path: string): Promise<Buffer> {
   try {
-    bytes = await io.readFile(path);
+    return await io.readFile(path);
   } catch (error) {
     throw new InputError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/** Certificates of a file: PEM blocks, or the file itself when it is one DER certificate. */
+async function certificatesIn(io: VerifyIo, path: string): Promise<Buffer[]> {
+  const bytes = await readInput(io, path);
   const pem = pemToDer(bytes.toString('latin1'));
   if (pem.length > 0) return pem;
   if (bytes[0] === 0x30) return [bytes];
@@ -66,6 +81,11 @@ async function certificatesIn(io: VerifyIo, path: string): Promise<Buffer[]> {
 
 interface VerifyOptions {
   readonly leafFile: string;
+  readonly expectations: ChainExpectations;
+  readonly expectedFingerprints: readonly string[];
+  readonly allowedIssuers: readonly string[];
+  readonly ocspResponseFile: string | undefined;
+  readonly crlFile: string | undefined;
   readonly chainFile: string | undefined;
   readonly caFiles: readonly string[];
   readonly systemRoots: boolean;
@@ -91,6 +111,11 @@ function parseOptions(argv: readonly string[], now: number): VerifyOptions | 'he
       at: { type: 'string' },
       'max-depth': { type: 'string', default: '10' },
       policy: { type: 'string', default: 'web' },
+      'expected-fingerprint': { type: 'string', multiple: true },
+      'allowed-issuer': { type: 'string', multiple: true },
+      'max-validity': { type: 'string' },
+      'ocsp-response': { type: 'string' },
+      crl: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -108,8 +133,15 @@ function parseOptions(argv: readonly string[], now: number): VerifyOptions | 'he
   if (!Number.isInteger(maxDepth) || maxDepth < 0) throw new UsageError(`--max-depth ${values['max-depth']}: want a whole number`);
   const policy = values.policy;
   if (policy !== 'web' && policy !== 'rfc5280') throw new UsageError(`--policy ${policy}: want web or rfc5280`);
+  const { expectations, problems } = readExpectationFlags(expectationKeys(values));
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return {
     leafFile,
+    expectations,
+    expectedFingerprints: values['expected-fingerprint'] ?? [],
+    allowedIssuers: values['allowed-issuer'] ?? [],
+    ocspResponseFile: values['ocsp-response'],
+    crlFile: values.crl,
     chainFile: values.chain,
     caFiles: values['ca-file'] ?? [],
     systemRoots: !values['no-system-roots'],
@@ -119,6 +151,32 @@ function parseOptions(argv: readonly string[], now: number): VerifyOptions | 'he
     policy,
     json: values.json,
   };
+}
+
+/** Every URI of the leaf's distribution points: a partitioned CRL must name one of them. */
+function distributionPointNames(leaf: ParsedCertificate): string[] {
+  const { http, unsupported } = crlDistributionPoints(leaf);
+  return [...new Set([...http.flatMap((point) => point.names), ...unsupported])];
+}
+
+/** The revocation files given, judged for the leaf against its issuer on the path, at `at`. */
+async function revocationFromFiles(io: VerifyIo, options: VerifyOptions, path: readonly ParsedCertificate[]): Promise<RevocationRow[]> {
+  const [leaf, issuer] = path;
+  const rows: RevocationRow[] = [];
+  const judge = async (check: 'ocsp' | 'crl', file: string | undefined, verdictOf: (body: Buffer, leaf: ParsedCertificate, issuer: ParsedCertificate) => OcspVerdict | CrlVerdict): Promise<void> => {
+    if (file === undefined) return;
+    const body = await readInput(io, file);
+    const verdict = leaf === undefined || issuer === undefined
+      ? { status: 'error' as const, error: "no issuer on the path to check it against (give the leaf's issuer with --chain or --ca-file)" }
+      : verdictOf(body, leaf, issuer);
+    rows.push(revocationRow(check, file, verdict));
+  };
+  await judge('ocsp', options.ocspResponseFile, (response, l, i) => checkOcspResponse({ response, leaf: l, issuer: i, at: options.at }));
+  await judge('crl', options.crlFile, (body, l, i) => {
+    const crl = readCrl(body, i, distributionPointNames(l));
+    return 'error' in crl ? { status: 'error', error: crl.error } : crlVerdict(crl, l, options.at);
+  });
+  return rows;
 }
 
 /** `certexp verify`: the daemon's verifier on files. Returns the exit status. */
@@ -140,12 +198,17 @@ export async function runVerify(argv: readonly string[], io: VerifyIo = nodeIo):
       }
     }
     const trust = (options.systemRoots ? systemTrustStore(cache) : new TrustStore([])).with(anchors);
-    const analysis = new ChainAnalyzer(cache, new SignatureVerifier()).analyze({
-      chain, trust, serverName: options.name, at: options.at, policy: options.policy, maxDepth: options.maxDepth,
+    const expectations = expectsNothing(options.expectations) ? undefined : options.expectations;
+    const analyzed = new ChainAnalyzer(cache, new SignatureVerifier()).analyze({
+      chain, trust, serverName: options.name, at: options.at, policy: options.policy, maxDepth: options.maxDepth, ...(expectations === undefined ? {} : { expectations }),
     });
-    const leaf = analysis.presented[0];
+    const leaf = analyzed.presented[0];
     if (leaf?.cert === undefined) throw new InputError(`${options.leafFile}: the leaf is not an X.509 certificate: ${leaf?.error ?? 'empty'}`);
-    const report = buildChainReport(analysis, options.at, options.name, options.policy);
+    const revocation = await revocationFromFiles(io, options, analyzed.path);
+    const analysis = revocation.some((row) => row.status === 'revoked') ? markRevoked(analyzed) : analyzed;
+    const report = buildChainReport(analysis, options.at, options.name, options.policy, {
+      revocation, expectations: expectationsReport(options, expectations, analysis.reasons),
+    });
     io.stdout(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderChainReport(report));
     return report.verified ? 0 : 1;
   } catch (error) {

@@ -9,11 +9,11 @@ import { cachedCaFileReader, type ReadFile } from './ca-file';
 import { ConfigSchema } from './config-schema';
 import type { Config, FileSourceConfig, TargetConfig } from './config-types';
 import { FileSourceResolver } from './resolve-files';
-import { TargetResolver } from './resolve-targets';
+import { TargetResolver, type ResolveContext } from './resolve-targets';
 import { cachedClientCertificateReader } from './tls-config';
 import { schemaFindings } from './schema-findings';
 import { fail, readYamlFile } from './yaml-file';
-import type { PathSegment } from './yaml-locator';
+import type { Finding } from './yaml-locator';
 
 const defaultReader: ReadFile = (path) => fsReadFile(path, 'utf8');
 
@@ -32,15 +32,17 @@ function toData(data: unknown): unknown {
   return { ...rest, ...present('defaults', defaults), ...present('targets', targets), ...present('files', files) };
 }
 
-export async function loadConfig(file: string, readFile: ReadFile = defaultReader): Promise<Config> {
-  const parsed = await readYamlFile(file, readFile, 'config file');
-  const { locator } = parsed;
-  const data = toData(parsed.data);
-  const findings = schemaFindings(ConfigSchema, data);
+interface Resolved {
+  readonly targets: TargetConfig[];
+  readonly files: FileSourceConfig[];
+  readonly findings: Finding[];
+}
 
-  const lineOf = (path: readonly PathSegment[]): number => locator.valuePosition(path).line;
+/** The schema, then the resolvers, over config data however it was written. */
+async function resolveData(data: unknown, configDir: string, readFile: ReadFile, lineOf: ResolveContext['lineOf']): Promise<Resolved> {
+  const findings = schemaFindings(ConfigSchema, data);
   const resolver = new TargetResolver({
-    configDir: dirname(file),
+    configDir,
     readCaFile: cachedCaFileReader(readFile),
     readClientCertificate: cachedClientCertificateReader(readFile),
     lineOf,
@@ -54,7 +56,7 @@ export async function loadConfig(file: string, readFile: ReadFile = defaultReade
       if (target !== undefined) targets.push(target);
     }
   }
-  const fileResolver = new FileSourceResolver(resolver, { configDir: dirname(file), readFile, lineOf });
+  const fileResolver = new FileSourceResolver(resolver, { configDir, readFile, lineOf });
   const files: FileSourceConfig[] = [];
   if (Array.isArray(sections.files)) {
     for (const [index, raw] of (sections.files as unknown[]).entries()) {
@@ -62,8 +64,24 @@ export async function loadConfig(file: string, readFile: ReadFile = defaultReade
       if (source !== undefined) files.push(source);
     }
   }
+  return { targets, files, findings: [...findings, ...resolver.findings] };
+}
 
-  const issues = [...findings, ...resolver.findings].map((finding) => locator.issue(finding));
+export async function loadConfig(file: string, readFile: ReadFile = defaultReader): Promise<Config> {
+  const parsed = await readYamlFile(file, readFile, 'config file');
+  const { locator } = parsed;
+  const { targets, files, findings } = await resolveData(toData(parsed.data), dirname(file), readFile, (path) => locator.valuePosition(path).line);
+  const issues = findings.map((finding) => locator.issue(finding));
   if (issues.length > 0) fail(issues);
   return Object.freeze({ file, targets: Object.freeze(targets), files: Object.freeze(files) });
+}
+
+/**
+ * One target from keys given in code rather than in a file (`certexp check`'s flags), through
+ * the same schema, checks and defaults as a config file's; relative paths are taken from `dir`.
+ * The target, or what is wrong with it, by key path below `targets[0]`.
+ */
+export async function resolveTarget(raw: Readonly<Record<string, unknown>>, dir: string, readFile: ReadFile = defaultReader): Promise<TargetConfig | readonly Finding[]> {
+  const { targets: [target], findings } = await resolveData({ targets: [raw] }, dir, readFile, () => 0);
+  return findings.length > 0 || target === undefined ? findings : target;
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock';
+import type { ChainAnalysis } from '../pki/analyze-chain';
 import type { ParsedCertificate } from '../pki/certificate';
 import type { CrlMode } from '../pki/crl';
 import { checkOcspResponse, type OcspMode } from '../pki/ocsp';
@@ -28,16 +29,21 @@ interface Revocation {
   readonly seconds: { readonly ocsp?: number; readonly crl?: number };
 }
 
+/** The chain's verdict once a revocation check said revoked: not verified, with the reason `revoked`. */
+export function markRevoked(chain: ChainAnalysis): ChainAnalysis {
+  return chain.reasons.includes('revoked') ? chain : { ...chain, verified: false, reasons: [...chain.reasons, 'revoked' as const].sort() };
+}
+
 /** The result with its revocation checks; a leaf either calls revoked fails verification with `revoked`. */
 function withRevocation(result: TargetResult, found: Revocation): TargetResult {
   const { chain } = result;
-  const revoked = (found.ocsp?.status === 'revoked' || found.crl?.status === 'revoked') && chain !== undefined && !chain.reasons.includes('revoked');
+  const revoked = found.ocsp?.status === 'revoked' || found.crl?.status === 'revoked';
   return {
     ...result,
     ...(found.ocsp === undefined ? {} : { ocsp: found.ocsp }),
     ...(found.crl === undefined ? {} : { crl: found.crl }),
     phases: { ...result.phases, ...found.seconds },
-    ...(revoked ? { chain: { ...chain, verified: false, reasons: [...chain.reasons, 'revoked' as const].sort() } } : {}),
+    ...(revoked && chain !== undefined ? { chain: markRevoked(chain) } : {}),
   };
 }
 

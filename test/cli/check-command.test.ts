@@ -113,7 +113,7 @@ describe('certexp check', () => {
     [['localhost', '--warning-days', 'soon'], /--warning-days soon: want a number/],
     [['localhost', '--ca-file', 'missing.pem'], /cannot read missing\.pem/],
     [['localhost', '--bogus'], /Unknown option '--bogus'/],
-    [['localhost', '--starttls', 'http'], /--starttls http: want one of smtp, imap, pop3, ftp, ldap, xmpp, postgres, mysql/],
+    [['localhost', '--starttls', 'http'], /--starttls: expected one of "smtp", "imap", "pop3", "ftp", "ldap", "xmpp", "postgres", "mysql", got "http"/],
   ])('exits 3 (UNKNOWN) on bad input %j', async (argv, message) => {
     const run = await check(argv);
     expect(run.code).toBe(3);

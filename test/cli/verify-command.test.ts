@@ -1,6 +1,6 @@
-import { runVerify, type VerifyIo } from '../../src/cli/verify-command';
 import { createCertificate, days, type TestCert } from '../support/pki';
 import { buildTestPki, chainPem, type TestPki } from '../support/scenarios';
+import { verifyFiles, type VerifyRun } from '../support/verify-run';
 
 let pki: TestPki;
 let sha1Leaf: TestCert;
@@ -10,27 +10,9 @@ beforeAll(async () => {
   sha1Leaf = await createCertificate({ subjectCn: 'localhost', issuer: pki.intermediate, dnsNames: ['localhost'], signatureHash: 'SHA-1' });
 });
 
-interface Run {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
-
 /** runVerify over in-memory files, at the test PKI's clock. */
-async function verify(files: Record<string, string | Buffer>, ...argv: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const io: VerifyIo = {
-    readFile: (path) => {
-      const content = files[path];
-      if (content === undefined) return Promise.reject(Object.assign(new Error(`ENOENT: no such file, open '${path}'`), { code: 'ENOENT' }));
-      return Promise.resolve(Buffer.isBuffer(content) ? content : Buffer.from(content));
-    },
-    stdout: (text) => { out += text; },
-    stderr: (text) => { err += text; },
-    now: () => pki.now.getTime(),
-  };
-  return { code: await runVerify(argv, io), out, err };
+function verify(files: Record<string, string | Buffer>, ...argv: string[]): Promise<VerifyRun> {
+  return verifyFiles(files, argv, pki.now.getTime());
 }
 
 const trusted = ['--ca-file', 'root.pem', '--no-system-roots'];
