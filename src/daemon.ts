@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock';
 import { ConfigError } from './config/config-error';
-import type { Config, TargetConfig } from './config/config-types';
+import { isIP } from 'node:net';
+import type { Config, TargetConfig, TargetSettings } from './config/config-types';
 import { loadConfig as defaultLoadConfig } from './config/load-config';
 import { FileSources } from './files/file-sources';
+import { adHocTarget } from './config/resolve-targets';
 import { ExporterMetrics, type ReloadStatus } from './metrics/exporter-metrics';
 import { ChainAnalyzer } from './pki/analyze-chain';
 import { CertificateCache } from './pki/certificate-cache';
@@ -11,6 +13,7 @@ import { SignatureVerifier } from './pki/signature';
 import type { TrustStore } from './pki/trust-store';
 import { TrustStores } from './pki/trust-stores';
 import { VERIFY_FAILURE_REASONS } from './pki/verify-reasons';
+import { AdHocAccess, guardedResolver } from './probing/ad-hoc-access';
 import { PROBE_FAILURE_REASONS } from './probing/probe-failure';
 import { probeIdentity, probeRequestFor } from './probing/probe-request';
 import type { Prober } from './probing/prober';
@@ -40,6 +43,12 @@ export interface DaemonOptions {
   readonly shard?: Shard;
 }
 
+/** A probe outside the schedule (/probe): its budget, and whether its target is ad hoc (probe.allow). */
+export interface ProbeNowOptions {
+  readonly timeoutMs: number;
+  readonly adHoc: boolean;
+}
+
 /** targets: in the file; scheduled: this replica's shard of them. */
 export type ReloadResult = { readonly ok: true; readonly targets: number; readonly scheduled: number } | { readonly ok: false; readonly error: string };
 
@@ -49,6 +58,13 @@ interface ActiveTarget {
   readonly trust: TrustStore;
   /** What makes an old result meaningless for the new config: where we connect, what we check, how, and what we trust. */
   readonly identity: string;
+}
+
+/** The `probe:` section of one config generation, ready to check and probe ad-hoc targets. */
+interface AdHoc {
+  readonly access: AdHocAccess;
+  readonly settings: TargetSettings;
+  readonly trust: TrustStore;
 }
 
 interface TargetLookup {
@@ -75,6 +91,8 @@ export class Daemon {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly prober: Prober;
+  /** For ad-hoc targets: its resolver refuses denied addresses before anything connects. */
+  private readonly adHocProber: Prober;
   /** One for all targets: a leaf served by many targets is asked about once per nextUpdate. */
   private readonly ocsp: OcspClient;
   /** One for all targets: a distribution point is fetched once per nextUpdate, however many leaves it covers. */
@@ -90,6 +108,8 @@ export class Daemon {
   private targets = new Map<string, ActiveTarget>();
   /** Every configured target, whatever its shard, by name and by host:port: /probe answers for all of them. */
   private lookup: TargetLookup = { byName: new Map(), byAddress: new Map() };
+  /** Absent: /probe answers for configured targets only. */
+  private adHoc: AdHoc | undefined;
   private reloadStatus: ReloadStatus = { successful: false, lastSuccessAt: 0 };
   private pendingReload: Promise<ReloadResult> | undefined;
   private loaded = false;
@@ -103,7 +123,9 @@ export class Daemon {
     const cache = new CertificateCache();
     this.analyzer = new ChainAnalyzer(cache, new SignatureVerifier());
     this.trustStores = new TrustStores(cache);
-    this.prober = createProber({ resolver: options.resolver ?? systemResolver, clock: this.clock });
+    const resolver = options.resolver ?? systemResolver;
+    this.prober = createProber({ resolver, clock: this.clock });
+    this.adHocProber = createProber({ resolver: guardedResolver(resolver, () => this.adHoc?.access), clock: this.clock });
     this.ocsp = new OcspClient({ fetch: httpOcspFetcher(), clock: this.clock });
     this.crl = new CrlClient({ fetch: httpCrlFetcher(), clock: this.clock });
     this.files = new FileSources({ analyzer: this.analyzer, trustStores: this.trustStores, clock: this.clock, log: this.log });
@@ -150,8 +172,22 @@ export class Daemon {
   }
 
   /** A probe now, outside the schedule and the results store (the /probe endpoint). */
-  async probeNow(config: TargetConfig): Promise<TargetResult> {
-    return this.probe(this.activate(config), undefined);
+  async probeNow(config: TargetConfig, options: ProbeNowOptions): Promise<TargetResult> {
+    const { adHoc } = this;
+    const active = options.adHoc && adHoc !== undefined ? { config, trust: adHoc.trust, identity: '' } : this.activate(config);
+    return this.probe(active, undefined, { prober: options.adHoc ? this.adHocProber : this.prober, timeoutMs: options.timeoutMs });
+  }
+
+  /**
+   * The target /probe may probe for host:port, which the config does not list, or why not:
+   * `probe.allow` must match it as requested, and an IP literal must not be a denied address.
+   * (Names are checked against the deny list when they resolve, in the probe.)
+   */
+  adHocTarget(host: string, port: number, ipv6: boolean, serverName?: string): { readonly target: TargetConfig } | { readonly refused: string } {
+    const { adHoc } = this;
+    if (adHoc === undefined) return { refused: 'it is not in the configuration, and the config has no probe: section, so /probe answers for configured targets only' };
+    const why = adHoc.access.refusal(host, port, isIP(host) !== 0);
+    return why === undefined ? { target: adHocTarget(adHoc.settings, host, port, ipv6, serverName) } : { refused: `it is not in the configuration, and ${why}` };
   }
 
   /** The configured target a /probe request names, by `target` label or by host:port, in any shard. */
@@ -179,9 +215,14 @@ export class Daemon {
     }
   }
 
+  private trustFor(settings: TargetSettings, target: string): TrustStore {
+    const { store, rejected } = this.trustStores.forAnchors(settings.caCertificates);
+    if (rejected > 0) this.log.warn({ target, ca_file: settings.caFile, rejected }, 'ca_file certificates that could not be parsed are not trusted');
+    return store;
+  }
+
   private activate(config: TargetConfig): ActiveTarget {
-    const { store, rejected } = this.trustStores.forAnchors(config.caCertificates);
-    if (rejected > 0) this.log.warn({ target: config.name, ca_file: config.caFile, rejected }, 'ca_file certificates that could not be parsed are not trusted');
+    const store = this.trustFor(config, config.name);
     const anchors = config.caCertificates.map((der) => der.toString('base64')).join(',');
     return { config, trust: store, identity: JSON.stringify([probeIdentity(config), config.policy, anchors, config.expectations ?? null, config.ocsp ?? null, config.crl ?? null]) };
   }
@@ -197,10 +238,12 @@ export class Daemon {
     this.store.retain(new Set(next.keys()));
     this.targets = next;
     this.lookup = lookupOf(config.targets);
+    const { probe } = config;
+    this.adHoc = probe === undefined ? undefined : { access: new AdHocAccess(probe), settings: probe.settings, trust: this.trustFor(probe.settings, 'probe.defaults') };
     // Removed targets must not linger in a /metrics body rendered before the reload.
     this.metrics.invalidate();
     this.files.apply(config.files);
-    this.trustStores.retain(new Set([...Array.from(next.values(), (t) => t.trust), ...this.files.trusts()]));
+    this.trustStores.retain(new Set([...Array.from(next.values(), (t) => t.trust), ...this.files.trusts(), ...(this.adHoc === undefined ? [] : [this.adHoc.trust])]));
     this.scheduler.sync(Array.from(next.values(), (active) => ({
       key: active.config.name,
       intervalMs: active.config.intervalMs,
@@ -213,13 +256,11 @@ export class Daemon {
     return next.size;
   }
 
-  private async probe(active: ActiveTarget, previous: TargetResult | undefined): Promise<TargetResult> {
+  /** One probe of `active`, through `via.prober` (default the plain one), within `via.timeoutMs` (default the target's timeout). */
+  private async probe(active: ActiveTarget, previous: TargetResult | undefined, via: { readonly prober?: Prober; readonly timeoutMs?: number } = {}): Promise<TargetResult> {
     const { config } = active;
-    const signal = AbortSignal.timeout(config.timeoutMs);
-    const outcome = await this.prober(
-      probeRequestFor(config),
-      signal,
-    );
+    const signal = AbortSignal.timeout(via.timeoutMs ?? config.timeoutMs);
+    const outcome = await (via.prober ?? this.prober)(probeRequestFor(config), signal);
     const assessed = assessProbe({
       target: config.name,
       serverName: config.serverName,

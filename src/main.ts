@@ -69,7 +69,7 @@ async function runDaemon(flags: DaemonFlags): Promise<void> {
   };
   process.on('unhandledRejection', die('unhandled promise rejection'));
   process.on('uncaughtException', die('uncaught exception'));
-  const app = buildApp({ daemon, clock: systemClock, logger, ...(web === undefined ? {} : { web }) });
+  const app = buildApp({ daemon, clock: systemClock, logger, probe: flags.probeEndpoint, ...(web === undefined ? {} : { web }) });
   try {
     await app.listen({ host: flags.listen.host, port: flags.listen.port });
   } catch (error) {

@@ -2,6 +2,8 @@ import { hostname as systemHostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HANDSHAKE_BUCKETS } from '../results/results-store';
 import { parseShard, WHOLE, type Shard } from '../scheduling/shard';
+import { DEFAULT_TIMEOUT_OFFSET_MS } from '../web/probe-budget';
+import { DEFAULT_ENDPOINT_CONCURRENCY, type ProbeEndpointOptions } from '../web/probe-endpoint';
 
 export interface DaemonFlags {
   readonly configFile: string;
@@ -14,6 +16,8 @@ export interface DaemonFlags {
   readonly handshakeBuckets: readonly number[];
   /** The targets this replica schedules; WHOLE when --shard is not given. */
   readonly shard: Shard;
+  /** /probe: the scrape timeout offset and the requests probing at once. */
+  readonly probeEndpoint: ProbeEndpointOptions;
   readonly help: boolean;
   readonly version: boolean;
 }
@@ -30,8 +34,13 @@ export const USAGE = `Usage: certexp [flags]
   --web.listen-address=ADDR    address to serve HTTP on (default :${DEFAULT_PORT})
   --web.config.file=PATH       TLS and basic auth for that address, exporter-toolkit format (default none)
   --log.level=LEVEL            ${LOG_LEVELS.join(', ')} (default info)
-  --probe.concurrency=N        probes in flight at once across all targets (default 256)
+  --probe.concurrency=N        scheduled probes in flight at once across all targets (default 256)
   --probe.handshake-buckets=L  handshake histogram bounds in seconds (default 0.05,0.1,0.25,0.5,1,2,5)
+  --probe.timeout-offset=S     seconds a /probe ends before Prometheus' scrape timeout
+                               (X-Prometheus-Scrape-Timeout-Seconds) (default ${DEFAULT_TIMEOUT_OFFSET_MS / 1000})
+  --probe.endpoint-concurrency=N
+                               /probe requests probing at once, apart from scheduled probes; more wait
+                               within their scrape's budget, then get 503 (default ${DEFAULT_ENDPOINT_CONCURRENCY})
   --shard=I/N                  schedule only the targets of shard I of N (0-based), by a stable hash
                                of the target name; auto/N takes I from the host name's -ORDINAL
                                suffix (StatefulSet pods). /probe still answers for every target
@@ -63,6 +72,12 @@ function parseBuckets(text: string): number[] {
   return bounds;
 }
 
+function wholeNumber(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${flag}=${text}: want a whole number of at least 1`);
+  return value;
+}
+
 /** `hostname` is asked for --shard=auto/N only. */
 export function parseDaemonFlags(argv: readonly string[], hostname: () => string = systemHostname): DaemonFlags {
   let values;
@@ -78,6 +93,8 @@ export function parseDaemonFlags(argv: readonly string[], hostname: () => string
         'log.level': { type: 'string', default: 'info' },
         'probe.concurrency': { type: 'string', default: '256' },
         'probe.handshake-buckets': { type: 'string', default: DEFAULT_HANDSHAKE_BUCKETS.join(',') },
+        'probe.timeout-offset': { type: 'string', default: String(DEFAULT_TIMEOUT_OFFSET_MS / 1000) },
+        'probe.endpoint-concurrency': { type: 'string', default: String(DEFAULT_ENDPOINT_CONCURRENCY) },
         shard: { type: 'string' },
         'config.check': { type: 'boolean', default: false },
         version: { type: 'boolean', default: false },
@@ -89,10 +106,11 @@ export function parseDaemonFlags(argv: readonly string[], hostname: () => string
   }
   const logLevel = values['log.level'];
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log.level=${logLevel}: want one of ${LOG_LEVELS.join(', ')}`);
-  const concurrency = Number(values['probe.concurrency']);
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new UsageError(`--probe.concurrency=${values['probe.concurrency']}: want a whole number of at least 1`);
-  }
+  const concurrency = wholeNumber('probe.concurrency', values['probe.concurrency']);
+  const endpointConcurrency = wholeNumber('probe.endpoint-concurrency', values['probe.endpoint-concurrency']);
+  const offsetText = values['probe.timeout-offset'];
+  const offsetSeconds = /^\d{1,4}(?:\.\d{1,3})?$/.test(offsetText) ? Number(offsetText) : NaN;
+  if (Number.isNaN(offsetSeconds)) throw new UsageError(`--probe.timeout-offset=${offsetText}: want a number of seconds, 0 or more (e.g. 0.5)`);
   let shard = WHOLE;
   if (values.shard !== undefined) {
     const parsed = parseShard(values.shard, hostname);
@@ -109,6 +127,7 @@ export function parseDaemonFlags(argv: readonly string[], hostname: () => string
     concurrency,
     handshakeBuckets: parseBuckets(values['probe.handshake-buckets']),
     shard,
+    probeEndpoint: { timeoutOffsetMs: offsetSeconds * 1000, concurrency: endpointConcurrency },
     help: values.help,
     version: values.version,
   };

@@ -8,6 +8,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { STARTTLS_DEFAULT_PORTS, STARTTLS_PROTOCOLS } from '../probing/starttls/upgrade';
 import { POSITIVE_DURATION_PATTERN } from './duration';
+import { allowSchema, denySchema } from './probe-config';
 import { addressesSchema, addressSchema, proxyUrlSchema } from './route-config';
 import { checkVersionsSchema, pemFileSchema, tlsVersionSchema } from './tls-config';
 
@@ -162,11 +163,30 @@ export const FileSourceSchema = Type.Object(
   { additionalProperties: false, description: 'Certificate files on disk, read and verified like a server\'s chain, first certificate as the leaf.' },
 );
 
+/** An ad-hoc target is never scheduled, so it has no interval. */
+export const ProbeDefaultsSchema = Type.Omit(DefaultsSchema, ['interval'], {
+  additionalProperties: false,
+  description: 'Settings of every ad-hoc /probe target (one probe.allow admits): the keys of defaults: but interval; a key not set here comes from defaults:.',
+});
+
+export const ProbeSchema = Type.Object(
+  {
+    allow: Type.Optional(allowSchema()),
+    deny: Type.Optional(denySchema()),
+    defaults: Type.Optional(ProbeDefaultsSchema),
+  },
+  {
+    additionalProperties: false,
+    description: '/probe?target=HOST:PORT for targets the config does not list. Without this section /probe answers for configured targets only: it is no relay to arbitrary hosts and ports.',
+  },
+);
+
 export const ConfigSchema = Type.Object(
   {
     defaults: Type.Optional(DefaultsSchema),
     targets: Type.Optional(Type.Array(TargetSchema, { description: 'The TLS endpoints to probe.' })),
     files: Type.Optional(Type.Array(FileSourceSchema, { description: 'Certificate files on disk to watch, such as mounted Kubernetes TLS secrets.' })),
+    probe: Type.Optional(ProbeSchema),
   },
   {
     $schema: 'http://json-schema.org/draft-07/schema#',

@@ -13,17 +13,11 @@ import type { RouteSettings } from './route-config';
 import type { TlsSettings } from './tls-config';
 
 /**
- * Besides these fields, the TLS settings (offered versions, version checks, client certificate)
- * and the route (an address override, a proxy).
+ * What a target inherits or sets besides where it is: timing, trust, checks, the TLS settings
+ * (offered versions, version checks, client certificate) and the route (an address override, a
+ * proxy). An ad-hoc /probe target gets these from `probe.defaults` over `defaults:`.
  */
-export interface TargetConfig extends TlsSettings, RouteSettings {
-  /** The `target` label; default `${host}:${port}`, an IPv6 host in brackets: "[::1]:443". */
-  readonly name: string;
-  /** DNS name (lowercased, no trailing dot) or IP literal without brackets. */
-  readonly host: string;
-  readonly port: number;
-  /** SNI and the name checked against the certificate; default host. */
-  readonly serverName: string;
+export interface TargetSettings extends TlsSettings, RouteSettings {
   readonly intervalMs: number;
   readonly timeoutMs: number;
   /** Absolute path, resolved relative to the config file's directory (as Prometheus does). */
@@ -32,16 +26,51 @@ export interface TargetConfig extends TlsSettings, RouteSettings {
   readonly caCertificates: readonly Buffer[];
   /** Verification profile: 'web' (default) or 'rfc5280'. */
   readonly policy: VerifyPolicy;
-  /** The plain-text protocol upgraded to TLS before the handshake; absent for implicit TLS. */
-  readonly starttls?: StarttlsProtocol;
   /** Pins, allowed issuers and maximum lifetime of the leaf; absent when the target expects none. */
   readonly expectations?: ChainExpectations;
   /** How revocation is checked; absent means 'stapled'. */
   readonly ocsp?: OcspMode;
   /** Whether the leaf's CRL is fetched; absent means 'none'. */
   readonly crl?: CrlMode;
-  /** 1-based line of the target's entry, so later stages can point people back at the file. */
+}
+
+export interface TargetConfig extends TargetSettings {
+  /** The `target` label; default `${host}:${port}`, an IPv6 host in brackets: "[::1]:443". */
+  readonly name: string;
+  /** DNS name (lowercased, no trailing dot) or IP literal without brackets. */
+  readonly host: string;
+  readonly port: number;
+  /** SNI and the name checked against the certificate; default host. */
+  readonly serverName: string;
+  /** The plain-text protocol upgraded to TLS before the handshake; absent for implicit TLS. */
+  readonly starttls?: StarttlsProtocol;
+  /** 1-based line of the target's entry, so later stages can point people back at the file; 0 for an ad-hoc target. */
   readonly line: number;
+}
+
+/** An IP address and prefix length: 10.0.0.0/8, or a single address at /32 or /128. */
+export interface AddressRange {
+  /** As written in the file. */
+  readonly text: string;
+  /** Without brackets, lowercase. */
+  readonly address: string;
+  readonly prefix: number;
+  readonly family: 'ipv4' | 'ipv6';
+}
+
+export type PortMatch = number | 'any';
+
+/** One `probe.allow` entry: a name glob, or an address range, each with a port. */
+export type ProbeAllowPattern =
+  | { readonly text: string; readonly kind: 'name'; readonly pattern: RegExp; readonly port: PortMatch }
+  | { readonly text: string; readonly kind: 'range'; readonly range: AddressRange; readonly port: PortMatch };
+
+/** The `probe:` section: targets /probe may probe without their being configured. */
+export interface ProbeConfig {
+  readonly allow: readonly ProbeAllowPattern[];
+  /** Never connected to for an ad-hoc target, besides the built-in ranges. */
+  readonly deny: readonly AddressRange[];
+  readonly settings: TargetSettings;
 }
 
 /** One entry of `files:`: certificate files read from disk, each verified as a chain. */
@@ -71,4 +100,6 @@ export interface Config {
   readonly file: string;
   readonly targets: readonly TargetConfig[];
   readonly files: readonly FileSourceConfig[];
+  /** Absent: /probe answers for configured targets only. */
+  readonly probe?: ProbeConfig;
 }

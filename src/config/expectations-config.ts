@@ -13,10 +13,10 @@ export type Reporter = (path: readonly PathSegment[], message: string) => void;
 const DURATION_SYNTAX = new RegExp(POSITIVE_DURATION_PATTERN);
 const FINGERPRINT_HINT = '64 hex digits, colons allowed, as `openssl x509 -noout -fingerprint -sha256` prints it';
 
-type Parsed<T> = { readonly value: T } | { readonly error: string };
+export type Parsed<T> = { readonly value: T } | { readonly error: string };
 
 /** Each string of a list through `parse`; entries that are not strings were reported by the schema. */
-function parseList<T>(raw: unknown, path: readonly PathSegment[], report: Reporter, parse: (text: string) => Parsed<T>): readonly T[] | undefined {
+export function parseList<T>(raw: unknown, path: readonly PathSegment[], report: Reporter, parse: (text: string) => Parsed<T>): readonly T[] | undefined {
   if (!Array.isArray(raw)) return undefined;
   const out: T[] = [];
   for (const [index, item] of (raw as unknown[]).entries()) {

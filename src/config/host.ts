@@ -39,3 +39,24 @@ function isBracketedIPv6(text: string): boolean {
 export function defaultTargetName(host: string, port: number, ipv6: boolean): string {
   return ipv6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+export type HostPortResult = { readonly host: string; readonly ipv6: boolean; readonly port: number } | { readonly error: string };
+
+/**
+ * A /probe target that is not a configured name: "host:port", "[v6]:port", or a bare host or
+ * IPv6 address on `defaultPort`. The host is read by parseHost, as `host:` in the config is.
+ */
+export function parseHostPort(text: string, defaultPort: number): HostPortResult {
+  let hostText = text;
+  let portText: string | undefined;
+  if (!isIPv6(text)) {
+    const match = /^(\[[^\]]*\]|[^:]*)(?::([^:]*))?$/.exec(text);
+    if (match === null) return { error: `${JSON.stringify(text)} is not HOST:PORT (write an IPv6 address in brackets: [2001:db8::1]:443)` };
+    hostText = match[1] ?? '';
+    portText = match[2];
+  }
+  const port = portText === undefined ? defaultPort : /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) return { error: `${JSON.stringify(text)}: the port is a number from 1 to 65535` };
+  const host = parseHost(hostText);
+  return 'error' in host ? host : { ...host, port };
+}

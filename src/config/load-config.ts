@@ -7,7 +7,7 @@ import { readFile as fsReadFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { cachedCaFileReader, type ReadFile } from './ca-file';
 import { ConfigSchema } from './config-schema';
-import type { Config, FileSourceConfig, TargetConfig } from './config-types';
+import type { Config, FileSourceConfig, ProbeConfig, TargetConfig } from './config-types';
 import { FileSourceResolver } from './resolve-files';
 import { TargetResolver, type ResolveContext } from './resolve-targets';
 import { cachedClientCertificateReader } from './tls-config';
@@ -22,19 +22,20 @@ function present(key: string, value: unknown): Record<string, unknown> {
 }
 
 /**
- * The plain data TypeBox validates. A `defaults:`, `targets:` or `files:` left with nothing
- * under it (everything commented out) counts as absent, as Go's YAML decoding in Prometheus treats it.
+ * The plain data TypeBox validates. A `defaults:`, `targets:`, `files:` or `probe:` left with
+ * nothing under it (everything commented out) counts as absent, as Go's YAML decoding in Prometheus treats it.
  */
 function toData(data: unknown): unknown {
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) return data;
-  const { defaults, targets, files, ...rest } = data as Record<string, unknown>;
-  return { ...rest, ...present('defaults', defaults), ...present('targets', targets), ...present('files', files) };
+  const { defaults, targets, files, probe, ...rest } = data as Record<string, unknown>;
+  return { ...rest, ...present('defaults', defaults), ...present('targets', targets), ...present('files', files), ...present('probe', probe) };
 }
 
 interface Resolved {
   readonly targets: TargetConfig[];
   readonly files: FileSourceConfig[];
+  readonly probe: ProbeConfig | undefined;
   readonly findings: Finding[];
 }
 
@@ -64,16 +65,17 @@ async function resolveData(data: unknown, configDir: string, readFile: ReadFile,
       if (source !== undefined) files.push(source);
     }
   }
-  return { targets, files, findings: [...findings, ...resolver.findings] };
+  const probe = await resolver.probe(sections.probe, inherited);
+  return { targets, files, probe, findings: [...findings, ...resolver.findings] };
 }
 
 export async function loadConfig(file: string, readFile: ReadFile = defaultReader): Promise<Config> {
   const parsed = await readYamlFile(file, readFile, 'config file');
   const { locator } = parsed;
-  const { targets, files, findings } = await resolveData(toData(parsed.data), dirname(file), readFile, (path) => locator.valuePosition(path).line);
+  const { targets, files, probe, findings } = await resolveData(toData(parsed.data), dirname(file), readFile, (path) => locator.valuePosition(path).line);
   const issues = findings.map((finding) => locator.issue(finding));
   if (issues.length > 0) fail(issues);
-  return Object.freeze({ file, targets: Object.freeze(targets), files: Object.freeze(files) });
+  return Object.freeze({ file, targets: Object.freeze(targets), files: Object.freeze(files), ...(probe === undefined ? {} : { probe }) });
 }
 
 /**

@@ -7,8 +7,8 @@ import { resolve } from 'node:path';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { CaFileResult } from './ca-file';
-import { BUILT_IN_DEFAULTS, DefaultsSchema, TargetSchema } from './config-schema';
-import type { TargetConfig } from './config-types';
+import { BUILT_IN_DEFAULTS, DefaultsSchema, ProbeSchema, TargetSchema } from './config-schema';
+import type { ProbeConfig, TargetConfig, TargetSettings } from './config-types';
 import type { VerifyPolicy } from '../pki/path-checks';
 import { STARTTLS_DEFAULT_PORTS } from '../probing/starttls/upgrade';
 import { readTlsSettings, type ReadClientCertificate, type TlsSettings } from './tls-config';
@@ -16,11 +16,12 @@ import { readRoute, type RouteSettings } from './route-config';
 import type { ChainExpectations } from '../pki/expectations';
 import type { CrlMode } from '../pki/crl';
 import type { OcspMode } from '../pki/ocsp';
-import { expectsNothing, readExpectations } from './expectations-config';
+import { expectsNothing, parseList, readExpectations } from './expectations-config';
+import { parseAddressRange, parseAllowPattern } from './probe-config';
 import { formatDuration, parseDuration } from './duration';
 import { defaultTargetName, parseHost } from './host';
 import { durationMessage } from './schema-findings';
-import type { Finding, PathSegment } from './yaml-locator';
+import { formatKey, type Finding, type PathSegment } from './yaml-locator';
 
 export interface ResolveContext {
   /** Relative ca_file paths are resolved against this, as Prometheus does. */
@@ -76,6 +77,45 @@ function sourceNote(setting: Setting<number>): string {
   return setting.source === undefined ? '' : ` (${setting.source})`;
 }
 
+/** What `defaults:` inherits: nothing set anywhere. */
+const BUILT_IN: Inherited = {
+  interval: builtIn(BUILT_IN_DEFAULTS.interval),
+  timeout: builtIn(BUILT_IN_DEFAULTS.timeout),
+  ca: undefined,
+  policy: BUILT_IN_DEFAULTS.policy,
+  tls: {},
+  route: {},
+  expectations: {},
+  ocsp: undefined,
+  crl: undefined,
+};
+
+/**
+ * The settings part of a target, configured or ad hoc, from what it resolved to; undefined when
+ * one of them could not be known (a problem that was reported where it was set).
+ */
+function settingsOf(resolved: Inherited): TargetSettings | undefined {
+  const { interval, timeout, ca, expectations, ocsp, crl } = resolved;
+  if (interval === undefined || timeout === undefined || (ca !== undefined && ca.certificates === undefined)) return undefined;
+  return {
+    intervalMs: interval.value,
+    timeoutMs: timeout.value,
+    ...(ca === undefined ? {} : { caFile: ca.path }),
+    caCertificates: ca?.certificates ?? EMPTY,
+    policy: resolved.policy,
+    ...(expectsNothing(expectations) ? {} : { expectations }),
+    ...(ocsp === undefined ? {} : { ocsp }),
+    ...(crl === undefined ? {} : { crl }),
+    ...resolved.tls,
+    ...resolved.route,
+  };
+}
+
+/** An ad-hoc /probe target: its host, port and server name, and the settings of `probe:`. */
+export function adHocTarget(settings: TargetSettings, host: string, port: number, ipv6: boolean, serverName = host): TargetConfig {
+  return Object.freeze({ name: defaultTargetName(host, port, ipv6), host, port, serverName, line: 0, ...settings });
+}
+
 export class TargetResolver {
   readonly findings: Finding[] = [];
   private readonly names = new Map<string, number>();
@@ -83,27 +123,48 @@ export class TargetResolver {
   constructor(private readonly context: ResolveContext) {}
 
   /**
-   * What targets inherit. A setting `defaults:` got wrong (already reported) comes back
-   * undefined, so targets relying on it skip the checks that need it instead of guessing.
+   * What targets inherit from the section at `section` (`defaults`, `probe.defaults`), over
+   * `base`. A setting the section got wrong (already reported) comes back undefined, so targets
+   * relying on it skip the checks that need it instead of guessing.
    */
-  async defaults(raw: unknown): Promise<Inherited> {
+  async defaults(raw: unknown, section: readonly PathSegment[] = ['defaults'], base: Inherited = BUILT_IN): Promise<Inherited> {
     const given = isRecord(raw) ? raw : {};
     const props = DefaultsSchema.properties;
-    const at = (key: string): PathSegment[] => ['defaults', key];
-    const interval = this.setting(given.interval, props.interval, at('interval'), BUILT_IN_DEFAULTS.interval);
-    const timeout = this.setting(given.timeout, props.timeout, at('timeout'), BUILT_IN_DEFAULTS.timeout);
+    const at = (key: string): PathSegment[] => [...section, key];
+    const report = (path: readonly PathSegment[], message: string): void => { this.report(path, message); };
+    const from = (setting: Setting<number> | undefined, key: string): Setting<number> | undefined =>
+      setting && { value: setting.value, source: setting.source ?? `from ${formatKey(at(key))}` };
     const caFile = checked(props.ca_file, given.ca_file);
     return {
-      interval: interval && { value: interval.value, source: interval.source ?? 'from defaults.interval' },
-      timeout: timeout && { value: timeout.value, source: timeout.source ?? 'from defaults.timeout' },
-      ca: caFile === undefined ? undefined : await this.caBundle(caFile, at('ca_file')),
-      policy: checked(props.policy, given.policy) ?? BUILT_IN_DEFAULTS.policy,
-      tls: await readTlsSettings(given, at, {}, (path, message) => { this.report(path, message); }, this.context),
-      route: readRoute(given, at, {}, (path, message) => { this.report(path, message); }),
-      expectations: readExpectations(given, at, {}, (path, message) => { this.report(path, message); }),
-      ocsp: checked(props.ocsp, given.ocsp),
-      crl: checked(props.crl, given.crl),
+      interval: from(this.setting(given.interval, props.interval, at('interval'), base.interval), 'interval'),
+      timeout: from(this.setting(given.timeout, props.timeout, at('timeout'), base.timeout), 'timeout'),
+      ca: caFile === undefined ? base.ca : await this.caBundle(caFile, at('ca_file')),
+      policy: checked(props.policy, given.policy) ?? base.policy,
+      tls: await readTlsSettings(given, at, base.tls, report, this.context),
+      route: readRoute(given, at, base.route, report),
+      expectations: readExpectations(given, at, base.expectations, report),
+      ocsp: checked(props.ocsp, given.ocsp) ?? base.ocsp,
+      crl: checked(props.crl, given.crl) ?? base.crl,
     };
+  }
+
+  /** The `probe:` section, or undefined when it is absent or anything in it was reported. */
+  async probe(raw: unknown, inherited: Inherited): Promise<ProbeConfig | undefined> {
+    if (!isRecord(raw)) return undefined;
+    const before = this.findings.length;
+    const report = (path: readonly PathSegment[], message: string): void => { this.report(path, message); };
+    const allow = parseList(raw.allow, ['probe', 'allow'], report, parseAllowPattern) ?? [];
+    const deny = parseList(raw.deny, ['probe', 'deny'], report, parseAddressRange) ?? [];
+    const settings = settingsOf(await this.defaults(raw.defaults, ['probe', 'defaults'], inherited));
+    // Both fetch a URL the probed certificate names: for a server probe.allow admits but nobody
+    // vetted, that is a relay to wherever its certificate points.
+    for (const [key, value, instead] of [['ocsp', settings?.ocsp, 'stapled or none'], ['crl', settings?.crl, 'none']] as const) {
+      if (value !== 'responder' && value !== 'distribution_point') continue;
+      const here = isRecord(raw.defaults) && raw.defaults[key] !== undefined;
+      this.report(here ? ['probe', 'defaults', key] : ['probe'], `${key}: ${value}${here ? '' : ` (from defaults.${key})`} would make /probe fetch the URL a probed server's certificate names, a server probe.allow admits but nobody vetted: set probe.defaults.${key} to ${instead}`);
+    }
+    if (!Value.Check(ProbeSchema, raw) || this.findings.length > before || settings === undefined) return undefined;
+    return Object.freeze({ allow, deny, settings: Object.freeze(settings) });
   }
 
   /**
@@ -152,25 +213,16 @@ export class TargetResolver {
     // Build only a target that is wholly valid; a partial one would never be returned anyway,
     // because any finding makes loadConfig throw.
     if (!Value.Check(TargetSchema, raw) || this.findings.length > before) return undefined;
-    if (parsedHost === undefined || port === undefined || name === undefined || interval === undefined || timeout === undefined) return undefined;
-    if (ca !== undefined && ca.certificates === undefined) return undefined;
+    const settings = settingsOf({ interval, timeout, ca, policy: raw.policy ?? inherited.policy, tls, route, expectations, ocsp, crl });
+    if (parsedHost === undefined || port === undefined || name === undefined || settings === undefined) return undefined;
     return Object.freeze({
       name,
       host: parsedHost.host,
       port,
       serverName: raw.server_name ?? parsedHost.host,
-      intervalMs: interval.value,
-      timeoutMs: timeout.value,
-      ...(ca === undefined ? {} : { caFile: ca.path }),
-      caCertificates: ca?.certificates ?? EMPTY,
-      policy: raw.policy ?? inherited.policy,
-      ...(expectsNothing(expectations) ? {} : { expectations }),
-      ...(ocsp === undefined ? {} : { ocsp }),
-      ...(crl === undefined ? {} : { crl }),
       ...(starttls === undefined ? {} : { starttls }),
-      ...tls,
-      ...route,
       line: this.context.lineOf(at()),
+      ...settings,
     });
   }
 

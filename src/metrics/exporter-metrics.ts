@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Registry, type OpenMetricsContentType } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type OpenMetricsContentType } from 'prom-client';
 import type { Clock } from '../clock';
 import type { TargetConfig } from '../config/config-types';
 import type { FileSourceReport } from '../results/file-result';
@@ -52,6 +52,15 @@ function assemble(format: Format, ours: string, theirs: string): RenderedMetrics
   return { contentType: CONTENT_TYPE[format], body: format === 'openmetrics' ? `${ours}${theirs}` : `${ours}\n${theirs}` };
 }
 
+/**
+ * What became of a /probe request: ok, its probe ran and its metrics were returned (whether the
+ * target passed or not); invalid, a malformed or over-long request (400, 414); denied, a target
+ * neither configured nor allowed, or an address it may not reach (403); overloaded, no probe slot
+ * within the scrape's budget (503).
+ */
+export const PROBE_REQUEST_OUTCOMES = ['ok', 'invalid', 'denied', 'overloaded'] as const;
+export type ProbeRequestOutcome = (typeof PROBE_REQUEST_OUTCOMES)[number];
+
 export interface ExporterMetricsDeps {
   readonly store: ResultsStore;
   /** The configured targets, probed yet or not: staleness alerts compare against their interval. */
@@ -72,6 +81,8 @@ export interface ExporterMetricsDeps {
  */
 export class ExporterMetrics {
   private readonly registries: Readonly<Record<Format, AnyRegistry>>;
+  /** One per registry (prom-client renames counters in place for OpenMetrics); counted together. */
+  private readonly probeRequests: Counter[] = [];
   private recent: Partial<Record<Format, { readonly at: number; readonly rendered: Promise<RenderedMetrics> }>> = {};
 
   constructor(private readonly deps: ExporterMetricsDeps) {
@@ -101,6 +112,15 @@ export class ExporterMetrics {
         labelNames: ['shard', 'shards'],
         registers: [registry],
       }).set({ shard: String(deps.shard.index), shards: String(deps.shard.count) }, 1);
+      const probeRequests = new Counter({
+        name: 'certexp_probe_requests_total',
+        help: '/probe requests by outcome: ok, invalid, denied, overloaded.',
+        labelNames: ['outcome'],
+        registers: [registry],
+      });
+      // Every outcome from the start, so rate() and alerts see a 0, not an absent series.
+      for (const outcome of PROBE_REQUEST_OUTCOMES) probeRequests.labels(outcome).inc(0);
+      this.probeRequests.push(probeRequests);
       collectDefaultMetrics({ register: registry });
       // prom-client names these gauges _total, which promtool rejects; our /metrics must lint clean.
       for (const name of LINT_BREAKING_DEFAULTS) registry.removeSingleMetric(name);
@@ -117,6 +137,10 @@ export class ExporterMetrics {
     const rendered = this.renderNow(format);
     this.recent[format] = { at: now, rendered };
     return rendered;
+  }
+
+  countProbeRequest(outcome: ProbeRequestOutcome): void {
+    for (const counter of this.probeRequests) counter.labels(outcome).inc();
   }
 
   /** Forgets rendered bodies, so the next scrape shows a change (a reload) at once. */

@@ -89,6 +89,10 @@ const RESULT_FAMILIES: readonly ResultFamily[] = [
     name: 'certexp_probe_success', type: 'gauge', help: 'Whether the last probe got a certificate chain over a finished TLS handshake.',
     lines: (r, t) => line('certexp_probe_success', [['target', t]], r.failure === undefined ? 1 : 0),
   },
+  {
+    name: 'certexp_probe_failure', type: 'gauge', help: 'One series, 1, for the reason the last probe got no certificate chain; absent when it got one.',
+    lines: (r, t) => (r.failure === undefined ? '' : line('certexp_probe_failure', [['target', t], ['reason', r.failure.reason]], 1)),
+  },
   chainFamily('certexp_verify_success', 'Whether the last received chain (or the chain a file holds) verified: trust, dates, name, policy.',
     (chain, subject) => line('certexp_verify_success', subject, chain.verified ? 1 : 0)),
   chainFamily('certexp_verify_failure', 'One series per reason the last received chain (or a file\'s chain) failed verification.',

@@ -3,7 +3,9 @@
  * reach for. `network_unreachable`, `client_cert_rejected`, `proxy_failed` and `starttls_failed`
  * extend the contract: no route is not a refusal, a server refusing our certificate is not a
  * broken handshake, a proxy refusing a tunnel is not the target failing, and a plain-text
- * protocol that would not switch to TLS is not a TLS failure.
+ * protocol that would not switch to TLS is not a TLS failure. `address_denied` exists for ad-hoc
+ * /probe targets only (src/probing/ad-hoc-access.ts): /probe answers it with 403, so it is never
+ * in a series.
  */
 export const PROBE_FAILURE_REASONS = {
   dns_error: 'the name does not resolve: check the host spelling and the DNS the exporter uses',
@@ -16,6 +18,7 @@ export const PROBE_FAILURE_REASONS = {
   proxy_failed: 'the HTTP proxy did not open a tunnel to the target: check proxy_url, the proxy\'s rules and credentials (403, 407) and its route to the target (502, 503, 504)',
   starttls_failed: 'the server did not complete the STARTTLS upgrade: check that starttls names the protocol on that port and that the server offers TLS',
   timeout: 'the probe ran out of time: raise timeout or check the slow phase in certexp_probe_duration_seconds',
+  address_denied: 'an ad-hoc /probe target resolved to an address probe.deny or the built-in list (loopback, link-local, cloud metadata) refuses; no connection was made: if it is meant to be probed, configure the target or name its address in probe.allow',
 } as const;
 
 export type ProbeFailureReason = keyof typeof PROBE_FAILURE_REASONS;

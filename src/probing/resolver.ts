@@ -13,7 +13,7 @@ export const systemResolver: Resolver = async (host) => {
 
 /**
  * Every address of `host` (an IP literal is its own), at least one, or a ProbeError: dns_error,
- * or timeout when `signal` ends the wait first.
+ * timeout when `signal` ends the wait first, or the resolver's own ProbeError.
  */
 export async function resolveAddresses(resolver: Resolver, host: string, signal: AbortSignal): Promise<readonly [string, ...string[]]> {
   // An IP literal needs no lookup, whatever resolver is injected.
@@ -23,8 +23,9 @@ export async function resolveAddresses(resolver: Resolver, host: string, signal:
     const onAbort = (): void => { reject(classifyError('dns', signal.reason, true)); };
     if (signal.aborted) { onAbort(); return; }
     signal.addEventListener('abort', onAbort, { once: true });
-    // Through then(): a resolver that throws instead of rejecting is still a DNS failure.
-    Promise.resolve(host).then(resolver).then(resolve, (error: unknown) => { reject(classifyError('dns', error, false)); })
+    // Through then(): a resolver that throws instead of rejecting is still a DNS failure. A
+    // ProbeError already has its reason (the guard of ad-hoc probes refusing an address).
+    Promise.resolve(host).then(resolver).then(resolve, (error: unknown) => { reject(error instanceof ProbeError ? error : classifyError('dns', error, false)); })
       .finally(() => { signal.removeEventListener('abort', onAbort); });
   });
   const [first, ...rest] = addresses;

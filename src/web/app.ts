@@ -1,27 +1,22 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Clock } from '../clock';
 import type { Daemon } from '../daemon';
-import { renderProbeResult } from '../metrics/exporter-metrics';
 import { httpsOptions } from './https-options';
+import { DEFAULT_TIMEOUT_OFFSET_MS } from './probe-budget';
+import { DEFAULT_ENDPOINT_CONCURRENCY, registerProbeEndpoint, type ProbeEndpointOptions } from './probe-endpoint';
 import { formatShard } from '../scheduling/shard';
 import { renderStatusPage } from './status-page';
 import type { WebConfig } from './web-config';
 import { applyWebSecurity } from './web-security';
 
 export interface AppDeps {
-  readonly daemon: Pick<Daemon, 'ready' | 'reload' | 'probeNow' | 'findTarget' | 'metrics' | 'store' | 'configuredTargets' | 'shard' | 'targetCount'>;
+  readonly daemon: Pick<Daemon, 'ready' | 'reload' | 'probeNow' | 'findTarget' | 'adHocTarget' | 'metrics' | 'store' | 'configuredTargets' | 'shard' | 'targetCount'>;
   readonly clock: Clock;
   readonly logger: FastifyBaseLogger;
   /** From --web.config.file: TLS, basic auth, headers, rate limit. Absent: plain HTTP, open. */
   readonly web?: WebConfig;
-}
-
-/** Query strings longer than this are not a target name: refuse them before doing any work. */
-const MAX_QUERY_VALUE = 512;
-
-interface ProbeQuery {
-  target?: string;
-  server_name?: string;
+  /** /probe's timeout offset and concurrency (flags); absent: the flags' defaults. */
+  readonly probe?: ProbeEndpointOptions;
 }
 
 /** The HTTP face of the daemon, built from injected parts so tests drive it with app.inject. */
@@ -38,19 +33,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return reply.type(rendered.contentType).send(rendered.body);
   });
 
-  app.get<{ Querystring: ProbeQuery }>('/probe', async (request, reply) => {
-    const { target, server_name: serverName } = request.query;
-    if (typeof target !== 'string' || target === '') return reply.code(400).type('text/plain').send('target parameter is missing\n');
-    if (target.length > MAX_QUERY_VALUE || (serverName?.length ?? 0) > MAX_QUERY_VALUE) {
-      return reply.code(400).type('text/plain').send('parameter too long\n');
-    }
-    // Only configured targets: /probe must not become a relay to arbitrary hosts and ports.
-    const config = daemon.findTarget(target);
-    if (config === undefined) return reply.code(403).type('text/plain').send(`target ${JSON.stringify(target)} is not in the configuration\n`);
-    const result = await daemon.probeNow(serverName === undefined ? config : { ...config, serverName });
-    const rendered = renderProbeResult(result, clock, request.headers.accept);
-    return reply.type(rendered.contentType).send(rendered.body);
-  });
+  registerProbeEndpoint(app, { daemon, clock, options: deps.probe ?? { timeoutOffsetMs: DEFAULT_TIMEOUT_OFFSET_MS, concurrency: DEFAULT_ENDPOINT_CONCURRENCY } });
 
   app.get('/-/healthy', async (_request, reply) => reply.type('text/plain').send('Healthy\n'));
 

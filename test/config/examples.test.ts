@@ -36,7 +36,7 @@ beforeAll(async () => {
 
 describe('config/examples', () => {
   it('holds an example for each feature that has one', () => {
-    expect(files).toEqual(expect.arrayContaining(['expectations.yml', 'starttls.yml', 'protocol-versions.yml', 'client-certificates.yml', 'routes.yml', 'every-address.yml', 'files.yml']));
+    expect(files).toEqual(expect.arrayContaining(['expectations.yml', 'starttls.yml', 'protocol-versions.yml', 'client-certificates.yml', 'routes.yml', 'every-address.yml', 'probe-allow-list.yml', 'files.yml']));
   });
 
   it.each(files)('loads %s without a finding, as --config.check would', async (name) => {

@@ -84,13 +84,13 @@ describe('loadConfig rejecting broken files', () => {
     ]],
     // Shape of the document.
     ['rejects the document when the top level is a list', yaml('- host: a'), [
-      `${FILE}:1:1: (root): expected a mapping with keys defaults, targets, files, got a list`,
+      `${FILE}:1:1: (root): expected a mapping with keys defaults, targets, files, probe, got a list`,
     ]],
     ['rejects the document when the top level is a scalar', yaml('example.com'), [
-      `${FILE}:1:1: (root): expected a mapping with keys defaults, targets, files, got "example.com"`,
+      `${FILE}:1:1: (root): expected a mapping with keys defaults, targets, files, probe, got "example.com"`,
     ]],
     ['points at the unknown key when a top-level key is misspelt', yaml('target:', '  - host: a'), [
-      `${FILE}:1:1: target: unknown key "target" (allowed: defaults, targets, files)`,
+      `${FILE}:1:1: target: unknown key "target" (allowed: defaults, targets, files, probe)`,
     ]],
     ['points at the unknown key when a defaults key is misspelt', yaml('defaults:', '  interval: 1m', '  timout: 5s'), [
       `${FILE}:3:3: defaults.timout: unknown key "timout" (allowed: ${ALLOWED_DEFAULTS_KEYS})`,

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithTool } from '../support/tools';
-import { PROMETHEUS_FILE, RULES_FILE, RULES_TEST_FILE, alertRules, readYaml, ruleGroups } from './shipped';
+import { PROBE_SHARDED_FILE, PROMETHEUS_FILE, RULES_FILE, RULES_TEST_FILE, alertRules, readYaml, ruleGroups } from './shipped';
 
 interface RuleTestFile {
   rule_files: string[];
@@ -83,6 +83,42 @@ describeWithTool('promtool', 'prometheus', 'promtool on the shipped Prometheus f
   it('passes promtool check config on prometheus.yml, rules included', () => {
     expect(promtool('check', 'config', PROMETHEUS_FILE)).toMatch(/is valid prometheus config file syntax/);
   });
+
+  it('passes promtool check config on probe-sharded.yml, its example target list included', () => {
+    const output = promtool('check', 'config', PROBE_SHARDED_FILE);
+    expect(output).toMatch(/SUCCESS: .*probe-sharded\.yml is valid prometheus config file syntax/);
+    expect(output).not.toMatch(/WARNING/);
+  });
+
+  it('sends each of 300 targets of probe-sharded.yml to exactly one replica, by Prometheus\' own relabelling', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'certexp-hashmod-'));
+    try {
+      const names = Array.from({ length: 300 }, (_, i) => `host-${i}.example.com:443`);
+      await writeFile(join(dir, 'probe-sharded.yml'), readFileSync(PROBE_SHARDED_FILE, 'utf8'));
+      await mkdir(join(dir, 'targets'));
+      await writeFile(join(dir, 'targets', 'tls-all.yml'), `- targets: [${names.join(', ')}]\n`);
+      const jobs = (readYaml(PROBE_SHARDED_FILE) as { scrape_configs: { job_name: string; metrics_path?: string }[] }).scrape_configs
+        .filter((job) => job.metrics_path === '/probe').map((job) => job.job_name);
+      expect(jobs).toEqual(['certexp-probe-0', 'certexp-probe-1', 'certexp-probe-2']);
+      const seen: string[] = [];
+      for (const [index, job] of jobs.entries()) {
+        // promtool runs the job's discovery and relabelling and prints what it would scrape; file
+        // discovery answers at once, and promtool waits out --timeout for more.
+        const result = spawnSync('promtool', ['check', 'service-discovery', '--timeout=2s', 'probe-sharded.yml', job], { cwd: dir, encoding: 'utf8', timeout: 15_000 });
+        expect([job, result.status]).toEqual([job, 0]);
+        const kept = (JSON.parse(result.stdout) as { labels: Record<string, string> }[]).map((t) => t.labels).filter((l) => Object.keys(l).length > 0);
+        for (const labels of kept) {
+          expect(labels).toMatchObject({ __address__: `certexp-${index}.example:9745`, __metrics_path__: '/probe', instance: labels.__param_target });
+        }
+        // An even split is about 100 each; md5 over 300 names stays well inside this.
+        expect([job, kept.length > 60 && kept.length < 140]).toEqual([job, true]);
+        seen.push(...kept.map((l) => l.__param_target ?? ''));
+      }
+      expect(seen.sort()).toEqual([...names].sort());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('fires the expiry warning at 60 days left when its one threshold is changed to 90 days', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'certexp-rules-'));

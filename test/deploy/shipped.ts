@@ -8,6 +8,7 @@ export const DEPLOY = join(ROOT, 'deploy');
 export const RULES_FILE = join(DEPLOY, 'prometheus', 'rules.yml');
 export const RULES_TEST_FILE = join(DEPLOY, 'prometheus', 'rules.test.yml');
 export const PROMETHEUS_FILE = join(DEPLOY, 'prometheus', 'prometheus.yml');
+export const PROBE_SHARDED_FILE = join(DEPLOY, 'prometheus', 'probe-sharded.yml');
 export const ALERTMANAGER_FILE = join(DEPLOY, 'alertmanager', 'alertmanager.yml');
 export const DASHBOARD_FILE = join(DEPLOY, 'grafana', 'certexp.json');
 

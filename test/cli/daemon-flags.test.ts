@@ -1,0 +1,18 @@
+import { parseDaemonFlags, UsageError } from '../../src/cli/daemon-flags';
+
+describe('the /probe flags', () => {
+  it('default to blackbox_exporter\'s 0.5 s offset and 128 requests probing at once', () => {
+    expect(parseDaemonFlags([]).probeEndpoint).toEqual({ timeoutOffsetMs: 500, concurrency: 128 });
+    expect(parseDaemonFlags(['--probe.timeout-offset=1.25', '--probe.endpoint-concurrency=8']).probeEndpoint).toEqual({ timeoutOffsetMs: 1250, concurrency: 8 });
+    expect(parseDaemonFlags(['--probe.timeout-offset=0']).probeEndpoint.timeoutOffsetMs).toBe(0);
+  });
+
+  it.each<[string, string]>([
+    ['--probe.timeout-offset=-1', '--probe.timeout-offset=-1: want a number of seconds, 0 or more (e.g. 0.5)'],
+    ['--probe.timeout-offset=500ms', '--probe.timeout-offset=500ms: want a number of seconds, 0 or more (e.g. 0.5)'],
+    ['--probe.endpoint-concurrency=0', '--probe.endpoint-concurrency=0: want a whole number of at least 1'],
+    ['--probe.endpoint-concurrency=2.5', '--probe.endpoint-concurrency=2.5: want a whole number of at least 1'],
+  ])('refuses %s', (flag, message) => {
+    expect(() => parseDaemonFlags([flag])).toThrow(new UsageError(message));
+  });
+});
