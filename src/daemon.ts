@@ -252,7 +252,9 @@ export class Daemon {
     this.loaded = true;
     this.reloadStatus = { successful: true, lastSuccessAt: this.clock.now() };
     const sharded = this.shard.count > 1 ? { shard: formatShard(this.shard), scheduled: next.size } : {};
-    this.log.info({ file: config.file, targets: config.targets.length, files: config.files.length, ...sharded }, 'config loaded');
+    // Whether /probe is open to ad-hoc targets is worth a line: it is the exporter's exposure.
+    const adHoc = probe === undefined ? {} : { probe_allow: probe.allow.map((p) => p.text), probe_deny: probe.deny.length };
+    this.log.info({ file: config.file, targets: config.targets.length, files: config.files.length, ...sharded, ...adHoc }, 'config loaded');
     return next.size;
   }
 

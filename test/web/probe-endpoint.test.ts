@@ -175,5 +175,6 @@ describe('/probe', () => {
     const refusals = harness.logs.filter((line) => line.msg === '/probe refused');
     expect(refusals).toHaveLength(13);
     expect(refusals[0]).toMatchObject({ level: 40, outcome: 'denied', status: 403 });
+    expect(harness.logs.find((line) => line.msg === 'config loaded')).toMatchObject({ probe_allow: ['**.allowed.test:*', `127.0.0.0/8:${tls.port}`], probe_deny: 1 });
   });
 });
