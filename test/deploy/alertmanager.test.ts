@@ -56,7 +56,7 @@ describeWithTool('prometheus-alertmanager', 'prometheus-alertmanager', 'the ship
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  it('silences the milder expiry alerts of a target whose certificate has expired, and no other target', async () => {
+  it('silences the milder expiry alerts of a target whose certificate has expired, and no other target, for client certificates too', async () => {
     const alert = (alertname: string, severity: string, target: string): object => ({ labels: { alertname, severity, target } });
     const posted = await fetch(`${url}/api/v2/alerts`, {
       method: 'POST',
@@ -66,6 +66,8 @@ describeWithTool('prometheus-alertmanager', 'prometheus-alertmanager', 'the ship
         alert('CertificateExpiryCritical', 'critical', 'shop'),
         alert('CertificateExpiringSoon', 'warning', 'shop'),
         alert('CertificateExpiringSoon', 'warning', 'blog'),
+        alert('ClientCertificateExpiryCritical', 'critical', 'broker'),
+        alert('ClientCertificateExpiringSoon', 'warning', 'broker'),
       ]),
     });
     expect(posted.status).toBe(200);
@@ -73,10 +75,12 @@ describeWithTool('prometheus-alertmanager', 'prometheus-alertmanager', 'the ship
       const active = (await (await fetch(`${url}/api/v2/alerts`)).json()) as ActiveAlert[];
       return active.map((a) => `${a.labels.target ?? ''} ${a.labels.alertname ?? ''} ${a.status.state}`).sort();
     };
-    // Inhibition is computed when the alerts are listed; give the four alerts a moment to land.
-    await waitFor('the four alerts', async () => (await states()).length === 4, 5000);
+    // Inhibition is computed when the alerts are listed; give the six alerts a moment to land.
+    await waitFor('the six alerts', async () => (await states()).length === 6, 5000);
     expect(await states()).toEqual([
       'blog CertificateExpiringSoon active',
+      'broker ClientCertificateExpiringSoon suppressed',
+      'broker ClientCertificateExpiryCritical active',
       'shop CertificateExpired active',
       'shop CertificateExpiringSoon suppressed',
       'shop CertificateExpiryCritical suppressed',

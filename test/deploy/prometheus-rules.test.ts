@@ -28,7 +28,8 @@ describe('the shipped alerting rules', () => {
     expect(alerts.map((rule) => rule.alert)).toEqual(expect.arrayContaining([
       'CertificateExpiringSoon', 'CertificateExpiryCritical', 'CertificateExpired', 'CertificateVerificationFailed',
       'TLSProbeFailing', 'TLSHandshakeSlow', 'TLSHandshakeFailureRateHigh', 'CertExporterConfigReloadFailed',
-      'CertExporterTargetStale',
+      'CertExporterTargetStale', 'ClientCertificateExpiringSoon', 'ClientCertificateExpiryCritical', 'RevocationCheckFailing',
+      'CertificateDiffersAcrossAddresses', 'TLSOldProtocolAccepted',
     ]));
   });
 
