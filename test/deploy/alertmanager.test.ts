@@ -86,4 +86,32 @@ describeWithTool('prometheus-alertmanager', 'prometheus-alertmanager', 'the ship
       'shop CertificateExpiryCritical suppressed',
     ]);
   });
+
+  it('silences the milder expiry alerts of an expired certificate file on the same host only, and no target\'s', async () => {
+    const file = '/etc/tls/api/tls.crt';
+    const alert = (alertname: string, severity: string, labels: Record<string, string>): object => ({ labels: { alertname, severity, ...labels } });
+    const posted = await fetch(`${url}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([
+        alert('CertificateExpired', 'critical', { source: 'k8s', file, instance: 'a:9745', job: 'certexp' }),
+        alert('CertificateExpiringSoon', 'warning', { source: 'k8s', file, instance: 'a:9745', job: 'certexp' }),
+        alert('CertificateExpiringSoon', 'warning', { source: 'k8s', file, instance: 'b:9745', job: 'certexp' }),
+        alert('CertificateExpiringSoon', 'warning', { target: 'api' }),
+      ]),
+    });
+    expect(posted.status).toBe(200);
+    const states = async (): Promise<string[]> => {
+      const active = (await (await fetch(`${url}/api/v2/alerts`)).json()) as ActiveAlert[];
+      return active.filter((a) => a.labels.file !== undefined || a.labels.target === 'api')
+        .map((a) => `${a.labels.target ?? `${a.labels.file ?? ''}@${a.labels.instance ?? ''}`} ${a.labels.alertname ?? ''} ${a.status.state}`).sort();
+    };
+    await waitFor('the four alerts', async () => (await states()).length === 4, 5000);
+    expect(await states()).toEqual([
+      `${file}@a:9745 CertificateExpired active`,
+      `${file}@a:9745 CertificateExpiringSoon suppressed`,
+      `${file}@b:9745 CertificateExpiringSoon active`,
+      'api CertificateExpiringSoon active',
+    ]);
+  });
 });

@@ -42,9 +42,10 @@ describe('the shipped alerting rules', () => {
     }
   });
 
-  it('name the target in every per-target alert, and the days left in every expiry alert', () => {
+  it('name the target (or the certificate file) in every per-target alert, and the days left in every expiry alert', () => {
     for (const rule of alerts.filter((r) => !r.alert.startsWith('CertExporter'))) {
-      expect([rule.alert, rule.annotations?.summary]).toEqual([rule.alert, expect.stringContaining('{{ $labels.target }}')]);
+      const about = rule.alert.startsWith('CertificateFile') ? /\{\{ \$labels\.(file|source) \}\}/ : /\{\{ \$labels\.target \}\}/;
+      expect([rule.alert, rule.annotations?.summary]).toEqual([rule.alert, expect.stringMatching(about)]);
     }
     for (const name of ['CertificateExpiringSoon', 'CertificateExpiryCritical', 'CertificateExpired']) {
       const rule = alerts.find((r) => r.alert === name);
