@@ -25,6 +25,7 @@ import { OcspClient } from './probing/ocsp-client';
 import { httpOcspFetcher } from './probing/ocsp-fetcher';
 import { assessProbe } from './results/assess-probe';
 import { assessRevocation } from './results/assess-revocation';
+import type { FileResult } from './results/file-result';
 import { ResultsStore } from './results/results-store';
 import { stateOf, type TargetResult } from './results/target-result';
 import { Scheduler } from './scheduling/scheduler';
@@ -152,6 +153,11 @@ export class Daemon {
   /** The configured targets of this replica's shard (all of them when not sharded). */
   get configuredTargets(): readonly TargetConfig[] {
     return Array.from(this.targets.values(), (t) => t.config);
+  }
+
+  /** What the last pass of every `files:` entry found, file by file. */
+  fileResults(): FileResult[] {
+    return this.files.reports().flatMap((report) => report.files.map((f) => f.result));
   }
 
   /** Configured targets in the file, whatever their shard. */

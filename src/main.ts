@@ -28,7 +28,12 @@ async function check(describe: () => Promise<string>): Promise<number> {
 }
 
 async function checkConfig(file: string, webFile: string | undefined): Promise<number> {
-  const config = await check(async () => `${file}: OK, ${(await loadConfig(file)).targets.length} targets`);
+  const config = await check(async () => {
+    const loaded = await loadConfig(file);
+    // A config of files alone is not "0 targets" and nothing else.
+    const files = loaded.files.length === 0 ? '' : `, ${loaded.files.length} files entries`;
+    return `${file}: OK, ${loaded.targets.length} targets${files}`;
+  });
   const web = webFile === undefined ? 0 : await check(async () => `${webFile}: OK, ${describeWebConfig(await loadWebConfig(webFile))}`);
   return Math.max(config, web);
 }

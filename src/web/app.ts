@@ -10,7 +10,7 @@ import type { WebConfig } from './web-config';
 import { applyWebSecurity } from './web-security';
 
 export interface AppDeps {
-  readonly daemon: Pick<Daemon, 'ready' | 'reload' | 'probeNow' | 'findTarget' | 'adHocTarget' | 'metrics' | 'store' | 'configuredTargets' | 'shard' | 'targetCount'>;
+  readonly daemon: Pick<Daemon, 'ready' | 'reload' | 'probeNow' | 'findTarget' | 'adHocTarget' | 'metrics' | 'store' | 'configuredTargets' | 'shard' | 'targetCount' | 'fileResults'>;
   readonly clock: Clock;
   readonly logger: FastifyBaseLogger;
   /** From --web.config.file: TLS, basic auth, headers, rate limit. Absent: plain HTTP, open. */
@@ -53,7 +53,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8')
-    .send(renderStatusPage(daemon.configuredTargets, (name) => daemon.store.latest(name), clock, sharded ? { shard: daemon.shard, targets: daemon.targetCount } : undefined)));
+    .send(renderStatusPage(daemon.configuredTargets, (name) => daemon.store.latest(name), clock, sharded ? { shard: daemon.shard, targets: daemon.targetCount } : undefined, daemon.fileResults())));
 
   return app;
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import type { TargetConfig } from '../config/config-types';
 import { PROBE_FAILURE_REASONS } from '../probing/probe-failure';
+import type { FileResult } from '../results/file-result';
 import type { TargetResult } from '../results/target-result';
 import { formatShard, type Shard } from '../scheduling/shard';
 import { VERIFY_FAILURE_REASONS } from '../pki/verify-reasons';
@@ -67,6 +68,28 @@ function rows(target: TargetConfig, result: TargetResult | undefined, clock: Clo
     + `<tr class="detail" id="detail-${index}" hidden><td colspan="7">${fixList}${chainDetail(result, now)}</td></tr>`;
 }
 
+/** The certificate files of `files:`, each a row: days left in the same bands, the verdict, why a read failed. */
+function fileTable(files: readonly FileResult[], now: number): string {
+  if (files.length === 0) return '';
+  const rows = files.map((f) => {
+    const notAfter = f.chain?.earliestNotAfter;
+    const days = notAfter === undefined ? undefined : (notAfter - now) / DAY_MS;
+    const reasons = f.chain?.reasons ?? [];
+    const text = f.failure !== undefined ? `unreadable: ${f.failure.reason} (${f.failure.error})` : reasons.length === 0 ? 'ok' : `not verified: ${reasons.join(', ')}`;
+    const failing = f.failure !== undefined || reasons.length > 0;
+    return `<tr class="band-${band(days, failing)}"><td>${escapeHtml(f.file)}<div class="sub">${escapeHtml(f.source)}</div></td>`
+      + `<td class="num">${days === undefined ? '–' : days.toFixed(1)}</td><td>${escapeHtml(text)}</td>`
+      + `<td>${escapeHtml(f.chain?.presented[0]?.cert?.issuer.commonName ?? '')}</td><td>${new Date(f.readAt).toISOString().slice(0, 19).replace('T', ' ')}Z</td></tr>`;
+  }).join('\n');
+  return `<h2>Certificate files</h2>
+<table id="files">
+<thead><tr><th>File</th><th>Days left</th><th>Verdict</th><th>Issuer</th><th>Last read</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+`;
+}
+
 const STYLE = `body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}h1{margin:0 0 .3em}
 table{border-collapse:collapse;width:100%}td,th{padding:.35em .6em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 th{cursor:pointer;user-select:none;background:#f4f4f4}th[aria-sort=ascending]::after{content:" ▲"}th[aria-sort=descending]::after{content:" ▼"}
@@ -100,6 +123,7 @@ export function renderStatusPage(
   latest: (name: string) => TargetResult | undefined,
   clock: Clock,
   sharding?: { readonly shard: Shard; readonly targets: number },
+  files: readonly FileResult[] = [],
 ): string {
   const results = targets.map((t) => latest(t.name));
   const failing = results.filter((r) => r !== undefined && verdict(r).failing).length;
@@ -117,7 +141,7 @@ export function renderStatusPage(
 <tbody>
 ${body}
 </tbody></table>
-<script>${SCRIPT}</script>
+${fileTable(files, clock.now())}<script>${SCRIPT}</script>
 </body></html>
 `;
 }

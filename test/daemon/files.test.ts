@@ -146,6 +146,15 @@ describe('files: through the daemon', () => {
     expect(String(garbage[0]?.fix)).toMatch(/no PEM CERTIFICATE block/);
   });
 
+  it('lists every file on the status page with days left and verdict, after the targets', async () => {
+    const page = (await harness.app.inject({ url: '/' })).body;
+    const table = page.slice(page.indexOf('<table id="files">'));
+    expect(table).toContain(`<td>${join(dir, 'certs/expired.pem')}<div class="sub">bundles</div></td>`);
+    expect(table).toMatch(/<tr class="band-bad"><td>[^<]*expired\.pem<div class="sub">bundles<\/div><\/td><td class="num">-\d+\.\d<\/td><td>not verified: expired<\/td>/);
+    expect(table).toMatch(/<tr class="band-bad"><td>[^<]*garbage\.pem<div class="sub">bundles<\/div><\/td><td class="num">–<\/td><td>unreadable: not_a_certificate /);
+    expect(table).toMatch(/<tr class="band-good"><td>[^<]*shop\/tls\.crt<div class="sub">k8s<\/div><\/td><td class="num">\d+\.\d<\/td><td>ok<\/td>/);
+  });
+
   it('drops an entry\'s series when a reload removes it, and keeps the others', async () => {
     await harness.writeConfig('defaults: { ca_file: root.pem }\nfiles:\n  - name: k8s\n    paths: ["tls/*/tls.crt"]\n');
     expect((await harness.app.inject({ method: 'POST', url: '/-/reload' })).statusCode).toBe(200);

@@ -5,7 +5,7 @@ import { startProcess, waitUntilServing, type RunningProcess } from '../e2e/proc
 import { waitFor } from '../support/daemon-harness';
 import { parseMetrics, select, value, type Sample } from '../support/metrics-text';
 import { freePort } from '../support/ports';
-import { MAIN } from '../support/process';
+import { MAIN, runOnce } from '../support/process';
 import { buildTestPki, chainPem, type TestPki } from '../support/scenarios';
 import { createSecretVolume, updateSecretVolume } from '../support/secret-volume';
 
@@ -36,6 +36,14 @@ describe('the certexp process reading certificate files', () => {
   afterAll(async () => {
     await daemon.stop();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('counts the files entries in --config.check, and names file, line and key of a bad one', async () => {
+    const ok = runOnce(['--config.check', `--config.file=${join(dir, 'certexp.yml')}`]);
+    expect([ok.status, ok.stdout]).toEqual([0, `${join(dir, 'certexp.yml')}: OK, 0 targets, 1 files entries\n`]);
+    await writeFile(join(dir, 'bad.yml'), 'files:\n  - paths: [a.p12]\n    pkcs12_password_file: nowhere.pass\n');
+    const bad = runOnce(['--config.check', `--config.file=${join(dir, 'bad.yml')}`]);
+    expect([bad.status, bad.stderr]).toEqual([1, `${join(dir, 'bad.yml')}:3:27: files[0].pkcs12_password_file: cannot read "${join(dir, 'nowhere.pass')}": ENOENT\n`]);
   });
 
   it('exports an expired certificate in a mounted secret: negative days, verification failed', async () => {

@@ -56,4 +56,12 @@ describe('the status page', () => {
     expect(html).toContain('&#34;x&#34; &#38; y');
     expect(html).toContain('not probed yet');
   });
+
+  it('escapes certificate file paths and entry names too, and shows no files table without files', () => {
+    const file = { source: '<b>k8s</b>', file: '/etc/"tls"/<i>.crt', readAt: 0, failure: { reason: 'not_found' as const, error: 'cannot open: ENOENT' }, chain: undefined };
+    const html = renderStatusPage([], () => undefined, systemClock, undefined, [file]);
+    expect(html).toContain('<td>/etc/&#34;tls&#34;/&#60;i&#62;.crt<div class="sub">&#60;b&#62;k8s&#60;/b&#62;</div></td>');
+    expect(html).toContain('<td>unreadable: not_found (cannot open: ENOENT)</td>');
+    expect(renderStatusPage([], () => undefined, systemClock)).not.toContain('<table id="files">');
+  });
 });
