@@ -9,6 +9,7 @@ import { adHocTarget } from './config/resolve-targets';
 import { ExporterMetrics, type ReloadStatus } from './metrics/exporter-metrics';
 import { ChainAnalyzer } from './pki/analyze-chain';
 import { CertificateCache } from './pki/certificate-cache';
+import { sha256Hex } from './pki/certificate';
 import { SignatureVerifier } from './pki/signature';
 import type { TrustStore } from './pki/trust-store';
 import { TrustStores } from './pki/trust-stores';
@@ -230,7 +231,9 @@ export class Daemon {
   private activate(config: TargetConfig): ActiveTarget {
     const store = this.trustFor(config, config.name);
     const anchors = config.caCertificates.map((der) => der.toString('base64')).join(',');
-    return { config, trust: store, identity: JSON.stringify([probeIdentity(config), config.policy, anchors, config.expectations ?? null, config.ocsp ?? null, config.crl ?? null]) };
+    // Hashed: kept for every target until the next reload, and the anchors alone are kilobytes.
+    const identity = sha256Hex(Buffer.from(JSON.stringify([probeIdentity(config), config.policy, anchors, config.expectations ?? null, config.ocsp ?? null, config.crl ?? null])));
+    return { config, trust: store, identity };
   }
 
   /** Makes `config` the running one; returns how many of its targets this replica schedules. */

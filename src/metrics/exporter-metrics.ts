@@ -8,8 +8,9 @@ import type { TargetResult } from '../results/target-result';
 import { VERSION } from '../version';
 import type { AnyRegistry } from './any-registry';
 import type { Format } from './exposition';
+import { encodeBody, gzipBody, type EncodedBody } from './exposition-body';
 import { renderFileFamilies } from './file-families';
-import { renderConfigFamilies, renderCountFamilies, renderResultFamilies } from './target-families';
+import { configFamilyParts, countFamilyParts, renderResultFamilies, resultFamilyParts } from './target-families';
 
 export interface ReloadStatus {
   readonly successful: boolean;
@@ -20,6 +21,13 @@ export interface ReloadStatus {
 export interface RenderedMetrics {
   readonly contentType: string;
   readonly body: string;
+}
+
+/** A /metrics body, and its gzip form made on first demand and shared like the body. */
+export interface EncodedMetrics {
+  readonly contentType: string;
+  readonly body: EncodedBody;
+  gzipped(): Promise<EncodedBody>;
 }
 
 const CONTENT_TYPE: Readonly<Record<Format, string>> = {
@@ -47,10 +55,8 @@ function newRegistry(format: Format): AnyRegistry {
   return registry;
 }
 
-/** Our families, then prom-client's; OpenMetrics ends with one `# EOF`, which prom-client writes. */
-function assemble(format: Format, ours: string, theirs: string): RenderedMetrics {
-  return { contentType: CONTENT_TYPE[format], body: format === 'openmetrics' ? `${ours}${theirs}` : `${ours}\n${theirs}` };
-}
+/** Text format separates prom-client's part with a blank line; OpenMetrics ends with one `# EOF`, which prom-client writes. */
+const SEPARATOR: Readonly<Record<Format, string>> = { text: '\n', openmetrics: '' };
 
 /**
  * What became of a /probe request: ok, its probe ran and its metrics were returned (whether the
@@ -83,7 +89,7 @@ export class ExporterMetrics {
   private readonly registries: Readonly<Record<Format, AnyRegistry>>;
   /** One per registry (prom-client renames counters in place for OpenMetrics); counted together. */
   private readonly probeRequests: Counter[] = [];
-  private recent: Partial<Record<Format, { readonly at: number; readonly rendered: Promise<RenderedMetrics> }>> = {};
+  private readonly recent = new Map<Format, { readonly at: number; readonly rendered: Promise<EncodedMetrics> }>();
 
   constructor(private readonly deps: ExporterMetricsDeps) {
     const build = (format: Format): AnyRegistry => {
@@ -129,14 +135,18 @@ export class ExporterMetrics {
     this.registries = { text: build('text'), openmetrics: build('openmetrics') };
   }
 
-  render(accept: string | undefined): Promise<RenderedMetrics> {
+  render(accept: string | undefined): Promise<EncodedMetrics> {
     const format = negotiate(accept);
     const now = this.deps.clock.monotonic();
-    const recent = this.recent[format];
+    const recent = this.recent.get(format);
     if (recent !== undefined && now - recent.at < RENDER_REUSE_MS) return recent.rendered;
-    const rendered = this.renderNow(format);
-    this.recent[format] = { at: now, rendered };
-    return rendered;
+    const entry = { at: now, rendered: this.renderNow(format) };
+    this.recent.set(format, entry);
+    // Tens of megabytes at 10,000 targets: held for reuse, not until the next scrape a minute later.
+    setTimeout(() => {
+      if (this.recent.get(format) === entry) this.recent.delete(format);
+    }, RENDER_REUSE_MS).unref();
+    return entry.rendered;
   }
 
   countProbeRequest(outcome: ProbeRequestOutcome): void {
@@ -145,22 +155,28 @@ export class ExporterMetrics {
 
   /** Forgets rendered bodies, so the next scrape shows a change (a reload) at once. */
   invalidate(): void {
-    this.recent = {};
+    this.recent.clear();
   }
 
-  private async renderNow(format: Format): Promise<RenderedMetrics> {
+  private async renderNow(format: Format): Promise<EncodedMetrics> {
     const { store, clock, targets } = this.deps;
     const files = this.deps.files();
-    const ours = renderResultFamilies(store.results(), clock.now(), format, files.flatMap((source) => source.files.map((f) => f.result)))
-      + renderCountFamilies(store.counts(), store.handshakeBuckets, format)
-      + renderConfigFamilies(targets(), format)
-      + renderFileFamilies(files, format);
-    return assemble(format, ours, await this.registries[format].metrics());
+    const theirs = await this.registries[format].metrics();
+    const body = await encodeBody(function* parts() {
+      yield* resultFamilyParts(store.results(), clock.now(), format, files.flatMap((source) => source.files.map((f) => f.result)));
+      yield* countFamilyParts(store.counts(), store.handshakeBuckets, format);
+      yield* configFamilyParts(targets(), format);
+      yield renderFileFamilies(files, format);
+      yield SEPARATOR[format];
+      yield theirs;
+    }());
+    let gzipped: Promise<EncodedBody> | undefined;
+    return { contentType: CONTENT_TYPE[format], body, gzipped: () => (gzipped ??= gzipBody(body)) };
   }
 }
 
 /** The metrics of one /probe request, for that result alone (blackbox_exporter's multi-target pattern). */
 export function renderProbeResult(result: TargetResult, clock: Clock, accept: string | undefined): RenderedMetrics {
   const format = negotiate(accept);
-  return assemble(format, renderResultFamilies([result], clock.now(), format), format === 'openmetrics' ? '# EOF\n' : '');
+  return { contentType: CONTENT_TYPE[format], body: `${renderResultFamilies([result], clock.now(), format)}${format === 'openmetrics' ? '# EOF\n' : ''}` };
 }

@@ -171,24 +171,31 @@ function fragment(result: TargetResult, index: number): string {
   return text;
 }
 
-/** The result-derived families for these results and certificate files, remaining days computed at `now`. */
-export function renderResultFamilies(results: readonly TargetResult[], now: number, format: Format, files: readonly FileResult[] = []): string {
-  const out: string[] = [];
-  RESULT_FAMILIES.forEach((family, index) => {
-    out.push(familyHeader(family.name, family.help, family.type, format));
-    for (const result of results) out.push(fragment(result, index));
-    if (family.fileLines !== undefined) for (const file of files) out.push(family.fileLines(file));
-  });
-  out.push(familyHeader(REMAINING_DAYS.name, REMAINING_DAYS.help, REMAINING_DAYS.type, format));
+/**
+ * The result-derived families for these results and certificate files, remaining days computed
+ * at `now`, as the many small strings they are cached in: the caller decides how to join them
+ * (exposition-body.ts).
+ */
+export function* resultFamilyParts(results: readonly TargetResult[], now: number, format: Format, files: readonly FileResult[] = []): Generator<string> {
+  for (const [index, family] of RESULT_FAMILIES.entries()) {
+    yield familyHeader(family.name, family.help, family.type, format);
+    for (const result of results) yield fragment(result, index);
+    if (family.fileLines !== undefined) for (const file of files) yield family.fileLines(file);
+  }
+  yield familyHeader(REMAINING_DAYS.name, REMAINING_DAYS.help, REMAINING_DAYS.type, format);
   for (const result of results) {
     const notAfter = result.chain?.earliestNotAfter;
-    if (notAfter !== undefined) out.push(targetLine(REMAINING_DAYS.name, result.target, '', (notAfter - now) / DAY_MS));
+    if (notAfter !== undefined) yield targetLine(REMAINING_DAYS.name, result.target, '', (notAfter - now) / DAY_MS);
   }
   for (const file of files) {
     const notAfter = file.chain?.earliestNotAfter;
-    if (notAfter !== undefined) out.push(line(REMAINING_DAYS.name, fileSubject(file), (notAfter - now) / DAY_MS));
+    if (notAfter !== undefined) yield line(REMAINING_DAYS.name, fileSubject(file), (notAfter - now) / DAY_MS);
   }
-  return out.join('');
+}
+
+/** The result-derived families as one string: for a /probe answer, where there is one result. */
+export function renderResultFamilies(results: readonly TargetResult[], now: number, format: Format): string {
+  return [...resultFamilyParts(results, now, format)].join('');
 }
 
 /** Count fragments per counts object, rebuilt only when a probe has been recorded since. */
@@ -219,7 +226,7 @@ const COUNT_FAMILIES: readonly Family[] = [
 ];
 
 /** Counters and the handshake histogram, from the running counts in the results store. */
-export function renderCountFamilies(counts: readonly (readonly [string, Readonly<TargetCounts>])[], buckets: readonly number[], format: Format): string {
+export function* countFamilyParts(counts: readonly (readonly [string, Readonly<TargetCounts>])[], buckets: readonly number[], format: Format): Generator<string> {
   const perTarget = counts.map(([target, c]) => {
     let cached = countFragments.get(c);
     if (cached?.probes !== c.probes) {
@@ -228,22 +235,19 @@ export function renderCountFamilies(counts: readonly (readonly [string, Readonly
     }
     return cached.text;
   });
-  const out: string[] = [];
-  COUNT_FAMILIES.forEach((family, index) => {
-    out.push(familyHeader(family.name, family.help, family.type, format));
-    for (const text of perTarget) out.push(text[index] ?? '');
-  });
-  return out.join('');
+  for (const [index, family] of COUNT_FAMILIES.entries()) {
+    yield familyHeader(family.name, family.help, family.type, format);
+    for (const text of perTarget) yield text[index] ?? '';
+  }
 }
 
 /** Configuration, probed yet or not: staleness alerts compare against the interval. */
-export function renderConfigFamilies(targets: Iterable<TargetConfig>, format: Format): string {
-  const out = [familyHeader('certexp_probe_interval_seconds', 'Configured probe interval of each target.', 'gauge', format)];
+export function* configFamilyParts(targets: Iterable<TargetConfig>, format: Format): Generator<string> {
+  yield familyHeader('certexp_probe_interval_seconds', 'Configured probe interval of each target.', 'gauge', format);
   const configured = [...targets];
-  for (const target of configured) out.push(targetLine('certexp_probe_interval_seconds', target.name, '', target.intervalMs / 1000));
-  out.push(familyHeader('certexp_client_cert_not_after_timestamp_seconds', 'notAfter of the client certificate (cert_file) each target presents.', 'gauge', format));
+  for (const target of configured) yield targetLine('certexp_probe_interval_seconds', target.name, '', target.intervalMs / 1000);
+  yield familyHeader('certexp_client_cert_not_after_timestamp_seconds', 'notAfter of the client certificate (cert_file) each target presents.', 'gauge', format);
   for (const { name, clientCertificate } of configured) {
-    if (clientCertificate !== undefined) out.push(targetLine('certexp_client_cert_not_after_timestamp_seconds', name, '', clientCertificate.notAfter / 1000));
+    if (clientCertificate !== undefined) yield targetLine('certexp_client_cert_not_after_timestamp_seconds', name, '', clientCertificate.notAfter / 1000);
   }
-  return out.join('');
 }

@@ -7,12 +7,11 @@ import type { PhaseDurations, ProbeOutcome, Prober, ProbeRequest, TlsFacts, Vers
 import { resolveAddresses, type Resolver } from './resolver';
 import { clientCertificateVerdict } from './client-certificate-verdict';
 import { connectAuthority, tunnel, type HttpProxy } from './http-connect';
+import { PeerChains } from './peer-chain';
 import { SecureContexts } from './secure-contexts';
 import type { StarttlsProtocol } from './starttls/upgrade';
 import { UPGRADES } from './starttls/upgrades';
 
-/** Longer chains are hostile or broken; the first certificates are what verification needs. */
-const MAX_CHAIN_LENGTH = 64;
 /** How long a finished probe waits for the server to close after our close_notify. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -51,15 +50,6 @@ async function resolveAddress(resolver: Resolver, host: string, signal: AbortSig
   return first;
 }
 
-/** Walks what the server sent, in its order. getPeerX509Certificate follows the presented stack, unlike getPeerCertificate(true), which reorders it and appends local roots. */
-function presentedChain(socket: TLSSocket): Buffer[] {
-  const chain: Buffer[] = [];
-  for (let cert = socket.getPeerX509Certificate(); cert !== undefined && chain.length < MAX_CHAIN_LENGTH; cert = cert.issuerCertificate) {
-    chain.push(cert.raw);
-  }
-  return chain;
-}
-
 /** SNI carries A-labels without a trailing dot, and never an IP address (RFC 6066 §3). */
 function sniFor(serverName: string): { servername?: string } {
   const reference = referenceIdentity(serverName);
@@ -83,6 +73,8 @@ function ignore(): void {
 
 /** The sockets one probe opened, so a failure at any step closes them all. */
 type Track = (socket: Socket) => void;
+/** Reads the presented chain off a socket whose handshake just finished. */
+type ChainReader = (socket: TLSSocket) => Buffer[];
 
 /** TCP to `address`, with the connect phase's reasons. */
 async function connect(address: string, port: number, signal: AbortSignal, track: Track): Promise<Socket> {
@@ -139,7 +131,7 @@ interface Handshake {
 }
 
 /** TLS over the connected (and upgraded) socket, with SNI; we verify later ourselves, so nothing is rejected here. */
-async function handshake(tcp: Socket, serverName: string, secureContext: SecureContext, signal: AbortSignal, track: Track): Promise<Handshake> {
+async function handshake(tcp: Socket, serverName: string, secureContext: SecureContext, readChain: ChainReader, signal: AbortSignal, track: Track): Promise<Handshake> {
   // requestOCSP asks for a stapled response (status_request), as browsers do; it arrives before
   // secureConnect. tls.connect hands it to the TLSSocket, though @types/node lists it only there.
   const options: ConnectionOptions & Pick<TLSSocketOptions, 'requestOCSP'> = {
@@ -151,7 +143,7 @@ async function handshake(tcp: Socket, serverName: string, secureContext: SecureC
   let ocspResponse: Buffer | undefined;
   // Node emits null when the server staples nothing.
   socket.once('OCSPResponse', (response: unknown) => { if (Buffer.isBuffer(response) && response.length > 0) ocspResponse = response; });
-  const chain = await phase('handshake', signal, socket, 'secureConnect', () => presentedChain(socket));
+  const chain = await phase('handshake', signal, socket, 'secureConnect', () => readChain(socket));
   return { socket, chain, ocspResponse };
 }
 
@@ -173,7 +165,7 @@ async function acceptsVersion(to: Route, request: ProbeRequest, version: SecureV
   try {
     const tcp = await open(to, signal, track);
     if (request.starttls !== undefined) await upgrade(tcp, request.starttls, request.serverName, signal);
-    const { socket } = await handshake(tcp, request.serverName, contexts.get({ minVersion: version, maxVersion: version, ...clientCertificate }), signal, track);
+    const { socket } = await handshake(tcp, request.serverName, contexts.get({ minVersion: version, maxVersion: version, ...clientCertificate }), () => [], signal, track);
     closeGracefully(socket);
     return true;
   } catch (error) {
@@ -197,6 +189,8 @@ async function checkVersions(to: Route, request: ProbeRequest, contexts: SecureC
 export function createTlsProber(deps: { readonly resolver: Resolver; readonly clock: Clock }): Prober {
   const { resolver, clock } = deps;
   const contexts = new SecureContexts();
+  const chains = new PeerChains();
+  const readChain: ChainReader = (socket) => chains.take(socket);
 
   return async (request: ProbeRequest, signal: AbortSignal): Promise<ProbeOutcome> => {
     const phases: PhaseDurations = {};
@@ -207,7 +201,7 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
     const track: Track = (socket) => {
       opened.push(socket);
       if (request.clientCertificate === undefined || !(socket instanceof TLSSocket)) return;
-      socket.prependOnceListener('error', () => { seenAtError = { chain: presentedChain(socket), tls: tlsFacts(socket) }; });
+      socket.prependOnceListener('error', () => { seenAtError = { chain: readChain(socket), tls: tlsFacts(socket) }; });
     };
     let address: string | undefined;
     let started = clock.monotonic();
@@ -226,7 +220,7 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
         await upgrade(tcp, request.starttls, request.serverName, signal);
         lap('starttls');
       }
-      const { socket, chain, ocspResponse } = await handshake(tcp, request.serverName, contexts.get(request), signal, track);
+      const { socket, chain, ocspResponse } = await handshake(tcp, request.serverName, contexts.get(request), readChain, signal, track);
       lap('handshake');
       const cipher = socket.getCipher();
       const version = socket.getProtocol() ?? 'unknown';

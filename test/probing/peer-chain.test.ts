@@ -1,0 +1,91 @@
+/**
+ * PeerChains against real TLS servers on loopback: the chain exactly as sent, and Node 20's
+ * destructive getPeerX509Certificate called once per distinct chain, not once per probe.
+ */
+import { createHash } from 'node:crypto';
+import { connect, type TLSSocket } from 'node:tls';
+import { PeerChains } from '../../src/probing/peer-chain';
+import { closedAfterEach } from '../support/closed-after-each';
+import type { TestCert } from '../support/pki';
+import { buildTestPki, type TestPki } from '../support/scenarios';
+import { startTlsServer, type TlsTestServer } from '../support/tls-server';
+
+let pki: TestPki;
+const servers = closedAfterEach<TlsTestServer>();
+
+beforeAll(async () => {
+  pki = await buildTestPki();
+});
+
+async function serve(chain: TestCert[]): Promise<TlsTestServer> {
+  const [leaf] = chain;
+  if (leaf === undefined) throw new Error('empty chain');
+  const server = await startTlsServer({ host: '127.0.0.1', key: leaf.key, chain });
+  servers.push(server);
+  return server;
+}
+
+/** Connects, hands the finished socket to `use`, closes it. */
+function withSocket<T>(port: number, use: (socket: TLSSocket) => T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false }, () => {
+      try {
+        resolve(use(socket));
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      } finally {
+        socket.destroy();
+      }
+    });
+    socket.once('error', reject);
+  });
+}
+
+const fingerprints = (chain: readonly Buffer[]): string[] => chain.map((der) => createHash('sha256').update(der).digest('hex'));
+/** What getPeerX509Certificate still finds on the socket after PeerChains has read it. */
+function remaining(socket: TLSSocket): number {
+  let count = 0;
+  for (let cert = socket.getPeerX509Certificate(); cert !== undefined && count < 10; cert = cert.issuerCertificate) count++;
+  return count;
+}
+
+describe('PeerChains', () => {
+  it('returns the chain as sent, out of order with an unrelated root, on the first and on later probes', async () => {
+    const sent = [pki.valid, pki.root, pki.otherRoot, pki.intermediate];
+    const server = await serve(sent);
+    const chains = new PeerChains();
+    const expected = sent.map((c) => c.fingerprintSha256);
+    expect(fingerprints(await withSocket(server.port, (s) => chains.take(s)))).toEqual(expected);
+    expect(fingerprints(await withSocket(server.port, (s) => chains.take(s)))).toEqual(expected);
+  });
+
+  it('walks the destructive exact chain on the first probe only, leaving later sessions untouched', async () => {
+    const server = await serve([pki.valid, pki.intermediate]);
+    const chains = new PeerChains();
+    const first = await withSocket(server.port, (s) => ({ chain: chains.take(s), left: remaining(s) }));
+    // Node 20 empties the session's chain on getPeerX509Certificate: the reason PeerChains exists.
+    expect(first.left).toBe(0);
+    const second = await withSocket(server.port, (s) => ({ chain: chains.take(s), left: remaining(s) }));
+    expect(second.left).toBe(2);
+    expect(fingerprints(second.chain)).toEqual([pki.valid.fingerprintSha256, pki.intermediate.fingerprintSha256]);
+  });
+
+  it('sees a server drop its intermediate at once, because the linked chain changes with it', async () => {
+    const chains = new PeerChains();
+    const full = await serve([pki.valid, pki.intermediate]);
+    await withSocket(full.port, (s) => chains.take(s));
+    const leafOnly = await serve([pki.valid]);
+    expect(fingerprints(await withSocket(leafOnly.port, (s) => chains.take(s)))).toEqual([pki.valid.fingerprintSha256]);
+  });
+
+  it('forgets the least recently used chain beyond its capacity and walks it again', async () => {
+    const chains = new PeerChains(1);
+    const a = await serve([pki.valid, pki.intermediate]);
+    const b = await serve([pki.wildcard, pki.intermediate, pki.root]);
+    const left = async (port: number): Promise<number> => withSocket(port, (s) => { chains.take(s); return remaining(s); });
+    expect(await left(a.port)).toBe(0);
+    expect(await left(a.port)).toBe(2);
+    expect(await left(b.port)).toBe(0);
+    expect(await left(a.port)).toBe(0);
+  });
+});
