@@ -1,10 +1,14 @@
 /** Small HTTP client helpers: timed GETs, scrape-latency runs and reading samples from exposition text. */
 import { Agent, request } from 'node:http';
+import { createGunzip } from 'node:zlib';
 
 export interface Fetched {
   readonly status: number;
   readonly body: string;
+  /** Body bytes after decompression. */
   readonly bytes: number;
+  /** Bytes on the wire (compressed when the server gzipped). */
+  readonly wireBytes: number;
   /** Request sent to last body byte received, ms. */
   readonly ms: number;
 }
@@ -13,19 +17,25 @@ export interface Fetched {
 export const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
 export const TEXT_ACCEPT = 'text/plain;version=0.0.4';
 
-export function get(url: string, options: { agent?: Agent; accept?: string; timeoutMs?: number; keepBody?: boolean } = {}): Promise<Fetched> {
+/** With `gzip`, asks for it as Prometheus does and inflates the answer, whose time counts in `ms` as it does for Prometheus. */
+export function get(url: string, options: { agent?: Agent; accept?: string; gzip?: boolean; timeoutMs?: number; keepBody?: boolean } = {}): Promise<Fetched> {
   const started = performance.now();
+  const headers = { accept: options.accept ?? TEXT_ACCEPT, ...(options.gzip === true ? { 'accept-encoding': 'gzip' } : {}) };
   return new Promise<Fetched>((resolve, reject) => {
-    const req = request(url, { agent: options.agent, headers: { accept: options.accept ?? TEXT_ACCEPT } }, (res) => {
+    const req = request(url, { agent: options.agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       let bytes = 0;
-      res.on('data', (chunk: Buffer) => {
+      let wireBytes = 0;
+      res.on('data', (chunk: Buffer) => { wireBytes += chunk.length; });
+      const body = res.headers['content-encoding'] === 'gzip' ? res.pipe(createGunzip()) : res;
+      body.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
         if (options.keepBody !== false) chunks.push(chunk);
       });
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), bytes, ms: performance.now() - started });
+      body.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), bytes, wireBytes, ms: performance.now() - started });
       });
+      body.on('error', reject);
       res.on('error', reject);
     });
     req.setTimeout(options.timeoutMs ?? 30_000, () => { req.destroy(new Error(`GET ${url}: timed out`)); });
@@ -88,26 +98,29 @@ export interface ScrapeStats {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly bodyBytes: number;
+  readonly wireBytes: number;
 }
 
 /**
  * `scrapers` clients, each scraping `url` back to back `rounds` times over a kept-alive
  * connection (as Prometheus does), stopping early at `maxMs`.
  */
-export async function scrapeLatency(url: string, scrapers: number, rounds: number, accept: string, maxMs: number): Promise<ScrapeStats> {
+export async function scrapeLatency(url: string, scrapers: number, rounds: number, accept: string, gzip: boolean, maxMs: number): Promise<ScrapeStats> {
   const deadline = performance.now() + maxMs;
   const times: number[] = [];
   let failures = 0;
   let bodyBytes = 0;
+  let wireBytes = 0;
   const scraper = async (): Promise<void> => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       for (let i = 0; i < rounds && performance.now() < deadline; i++) {
         try {
-          const fetched = await get(url, { agent, accept, keepBody: false, timeoutMs: 60_000 });
+          const fetched = await get(url, { agent, accept, gzip, keepBody: false, timeoutMs: 60_000 });
           if (fetched.status !== 200) { failures++; continue; }
           times.push(fetched.ms);
           bodyBytes = fetched.bytes;
+          wireBytes = fetched.wireBytes;
         } catch {
           failures++;
         }
@@ -125,5 +138,6 @@ export async function scrapeLatency(url: string, scrapers: number, rounds: numbe
     p99Ms: percentile(times, 99),
     maxMs: times.length === 0 ? Number.NaN : Math.max(...times),
     bodyBytes,
+    wireBytes,
   };
 }
