@@ -189,10 +189,12 @@ async function checkVersions(to: Route, request: ProbeRequest, contexts: SecureC
 export function createTlsProber(deps: { readonly resolver: Resolver; readonly clock: Clock }): Prober {
   const { resolver, clock } = deps;
   const contexts = new SecureContexts();
-  const chains = new PeerChains();
-  const readChain: ChainReader = (socket) => chains.take(socket);
+  const chains = new PeerChains(() => clock.monotonic());
 
   return async (request: ProbeRequest, signal: AbortSignal): Promise<ProbeOutcome> => {
+    // Chains are remembered per place and name: two nodes may serve one leaf with different chains.
+    let endpoint = request.serverName;
+    const readChain: ChainReader = (socket) => chains.take(socket, endpoint);
     const phases: PhaseDurations = {};
     const opened: Socket[] = [];
     // A TLS 1.2 server refuses our certificate with an alert inside the handshake, after sending its
@@ -213,6 +215,7 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
     try {
       const to = await route(resolver, request, signal);
       address = to.address;
+      endpoint = [to.tunnel?.authority, to.address, to.port, request.serverName, request.starttls].join(' ');
       lap('dns');
       const tcp = await open(to, signal, track);
       lap('connect');

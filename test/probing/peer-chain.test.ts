@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { connect, type TLSSocket } from 'node:tls';
-import { PeerChains } from '../../src/probing/peer-chain';
+import { CHAIN_RECHECK_MS, PeerChains } from '../../src/probing/peer-chain';
 import { closedAfterEach } from '../support/closed-after-each';
 import type { TestCert } from '../support/pki';
 import { buildTestPki, type TestPki } from '../support/scenarios';
@@ -49,40 +49,66 @@ function remaining(socket: TLSSocket): number {
   return count;
 }
 
+/** A clock the test moves by hand, so the recheck interval is crossed without waiting. */
+function manualClock(): { now: () => number; advance: (ms: number) => void } {
+  let at = 0;
+  return { now: () => at, advance: (ms) => { at += ms; } };
+}
+
 describe('PeerChains', () => {
   it('returns the chain as sent, out of order with an unrelated root, on the first and on later probes', async () => {
     const sent = [pki.valid, pki.root, pki.otherRoot, pki.intermediate];
     const server = await serve(sent);
-    const chains = new PeerChains();
+    const clock = manualClock();
+    const chains = new PeerChains(clock.now);
     const expected = sent.map((c) => c.fingerprintSha256);
-    expect(fingerprints(await withSocket(server.port, (s) => chains.take(s)))).toEqual(expected);
-    expect(fingerprints(await withSocket(server.port, (s) => chains.take(s)))).toEqual(expected);
+    expect(fingerprints(await withSocket(server.port, (s) => chains.take(s, 'service.test')))).toEqual(expected);
+    expect(fingerprints(await withSocket(server.port, (s) => chains.take(s, 'service.test')))).toEqual(expected);
+    clock.advance(CHAIN_RECHECK_MS);
+    expect(fingerprints(await withSocket(server.port, (s) => chains.take(s, 'service.test')))).toEqual(expected);
   });
 
-  it('walks the destructive exact chain on the first probe only, leaving later sessions untouched', async () => {
+  it('walks the destructive exact chain for a new chain only, leaving later sessions untouched, rechecks included', async () => {
     const server = await serve([pki.valid, pki.intermediate]);
-    const chains = new PeerChains();
-    const first = await withSocket(server.port, (s) => ({ chain: chains.take(s), left: remaining(s) }));
+    const clock = manualClock();
+    const chains = new PeerChains(clock.now);
+    const probe = (): Promise<{ chain: Buffer[]; left: number }> => withSocket(server.port, (s) => ({ chain: chains.take(s, 'service.test'), left: remaining(s) }));
     // Node 20 empties the session's chain on getPeerX509Certificate: the reason PeerChains exists.
-    expect(first.left).toBe(0);
-    const second = await withSocket(server.port, (s) => ({ chain: chains.take(s), left: remaining(s) }));
+    expect((await probe()).left).toBe(0);
+    const second = await probe();
     expect(second.left).toBe(2);
     expect(fingerprints(second.chain)).toEqual([pki.valid.fingerprintSha256, pki.intermediate.fingerprintSha256]);
+    clock.advance(CHAIN_RECHECK_MS);
+    expect((await probe()).left).toBe(2);
   });
 
-  it('sees a server drop its intermediate at once, because the linked chain changes with it', async () => {
-    const chains = new PeerChains();
+  it('sees a renewed leaf at once, and a dropped intermediate under the same leaf at the next recheck', async () => {
+    const clock = manualClock();
+    const chains = new PeerChains(clock.now);
     const full = await serve([pki.valid, pki.intermediate]);
-    await withSocket(full.port, (s) => chains.take(s));
+    await withSocket(full.port, (s) => chains.take(s, 'service.test'));
+    const renewed = await serve([pki.wildcard, pki.intermediate]);
+    expect(fingerprints(await withSocket(renewed.port, (s) => chains.take(s, 'service.test')))).toEqual([pki.wildcard.fingerprintSha256, pki.intermediate.fingerprintSha256]);
     const leafOnly = await serve([pki.valid]);
-    expect(fingerprints(await withSocket(leafOnly.port, (s) => chains.take(s)))).toEqual([pki.valid.fingerprintSha256]);
+    clock.advance(CHAIN_RECHECK_MS - 1);
+    expect(fingerprints(await withSocket(leafOnly.port, (s) => chains.take(s, 'service.test')))).toEqual([pki.valid.fingerprintSha256, pki.intermediate.fingerprintSha256]);
+    clock.advance(1);
+    expect(fingerprints(await withSocket(leafOnly.port, (s) => chains.take(s, 'service.test')))).toEqual([pki.valid.fingerprintSha256]);
   });
 
-  it('forgets the least recently used chain beyond its capacity and walks it again', async () => {
-    const chains = new PeerChains(1);
+  it('judges each endpoint on its own when two serve one leaf, one without its intermediate', async () => {
+    const chains = new PeerChains(() => 0);
+    const full = await serve([pki.valid, pki.intermediate]);
+    const leafOnly = await serve([pki.valid]);
+    expect(fingerprints(await withSocket(full.port, (s) => chains.take(s, `127.0.0.1 ${full.port}`)))).toHaveLength(2);
+    expect(fingerprints(await withSocket(leafOnly.port, (s) => chains.take(s, `127.0.0.1 ${leafOnly.port}`)))).toEqual([pki.valid.fingerprintSha256]);
+  });
+
+  it('forgets the least recently checked leaf beyond its capacity and walks its chain again', async () => {
+    const chains = new PeerChains(() => 0, 1);
     const a = await serve([pki.valid, pki.intermediate]);
     const b = await serve([pki.wildcard, pki.intermediate, pki.root]);
-    const left = async (port: number): Promise<number> => withSocket(port, (s) => { chains.take(s); return remaining(s); });
+    const left = async (port: number): Promise<number> => withSocket(port, (s) => { chains.take(s, 'service.test'); return remaining(s); });
     expect(await left(a.port)).toBe(0);
     expect(await left(a.port)).toBe(2);
     expect(await left(b.port)).toBe(0);
