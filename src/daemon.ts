@@ -303,6 +303,7 @@ export class Daemon {
     // A reload during the probe may have removed or replaced this target: its result is void.
     if (this.targets.get(name) !== active) return;
     const previous = this.store.record(result);
+    this.metrics.prepare(result);
     this.logTransition(previous, result);
     this.logRevocation(previous, result);
   }

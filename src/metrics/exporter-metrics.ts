@@ -10,7 +10,7 @@ import type { AnyRegistry } from './any-registry';
 import type { Format } from './exposition';
 import { encodeBody, gzipBody, type EncodedBody } from './exposition-body';
 import { renderFileFamilies } from './file-families';
-import { configFamilyParts, countFamilyParts, renderResultFamilies, resultFamilyParts } from './target-families';
+import { configFamilyParts, countFamilyParts, prerenderTarget, renderResultFamilies, resultFamilyParts } from './target-families';
 
 export interface ReloadStatus {
   readonly successful: boolean;
@@ -151,6 +151,12 @@ export class ExporterMetrics {
 
   countProbeRequest(outcome: ProbeRequestOutcome): void {
     for (const counter of this.probeRequests) counter.labels(outcome).inc();
+  }
+
+  /** Renders a just-recorded result's lines now, off the scrape's path. */
+  prepare(result: TargetResult): void {
+    const { store } = this.deps;
+    prerenderTarget(result, store.countsOf(result.target), store.handshakeBuckets);
   }
 
   /** Forgets rendered bodies, so the next scrape shows a change (a reload) at once. */

@@ -225,20 +225,33 @@ const COUNT_FAMILIES: readonly Family[] = [
   { name: 'certexp_tls_handshake_duration_seconds', type: 'histogram', help: 'TLS handshake latency, from TCP connected to handshake done.' },
 ];
 
+/** A target's count lines, rebuilt only when a probe has been recorded since they were last built. */
+function countFragment(target: string, c: Readonly<TargetCounts>, buckets: readonly number[]): string[] {
+  let cached = countFragments.get(c);
+  if (cached?.probes !== c.probes) {
+    cached = { probes: c.probes, text: countLines(target, c, buckets) };
+    countFragments.set(c, cached);
+  }
+  return cached.text;
+}
+
 /** Counters and the handshake histogram, from the running counts in the results store. */
 export function* countFamilyParts(counts: readonly (readonly [string, Readonly<TargetCounts>])[], buckets: readonly number[], format: Format): Generator<string> {
-  const perTarget = counts.map(([target, c]) => {
-    let cached = countFragments.get(c);
-    if (cached?.probes !== c.probes) {
-      cached = { probes: c.probes, text: countLines(target, c, buckets) };
-      countFragments.set(c, cached);
-    }
-    return cached.text;
-  });
+  const perTarget = counts.map(([target, c]) => countFragment(target, c, buckets));
   for (const [index, family] of COUNT_FAMILIES.entries()) {
     yield familyHeader(family.name, family.help, family.type, format);
     for (const text of perTarget) yield text[index] ?? '';
   }
+}
+
+/**
+ * Builds a target's lines as its probe is recorded rather than at the next scrape: probes are
+ * spread over the interval, so the work is too, and a scrape of 10,000 targets only joins
+ * strings (the same CPU, without a scrape waiting on all of it at once).
+ */
+export function prerenderTarget(result: TargetResult, counts: Readonly<TargetCounts> | undefined, buckets: readonly number[]): void {
+  for (let index = 0; index < RESULT_FAMILIES.length; index++) fragment(result, index);
+  if (counts !== undefined) countFragment(result.target, counts, buckets);
 }
 
 /** Configuration, probed yet or not: staleness alerts compare against the interval. */

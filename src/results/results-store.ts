@@ -70,6 +70,10 @@ export class ResultsStore {
     return this.entries.get(target)?.result;
   }
 
+  countsOf(target: string): Readonly<TargetCounts> | undefined {
+    return this.entries.get(target)?.counts;
+  }
+
   results(): TargetResult[] {
     return Array.from(this.entries.values(), (e) => e.result);
   }
