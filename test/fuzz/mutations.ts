@@ -9,6 +9,10 @@
  * structure, which random bytes almost never do; field edits put a hostile value into a named
  * X.509 field and may re-sign the result with the real issuer's key, so the verifier's rules,
  * not just its signature check, see it.
+ *
+ * The coverage-guided fuzzer (coverage.ts, `npm run fuzz`) edits whole cases instead of recipes:
+ * `caseEdits` draws chain edits, trust store edits, certificates taken from other cases of its
+ * corpus, and a new name, clock or policy; `editCase` applies them.
  */
 import fc from 'fast-check';
 import {
@@ -32,6 +36,7 @@ export type ByteMutation =
   | { readonly kind: 'length'; readonly node: number; readonly form: LengthForm; readonly delta: number }
   | { readonly kind: 'swapNode'; readonly node: number; readonly other: number; readonly otherNode: number }
   | { readonly kind: 'replaceNode'; readonly node: number; readonly value: number }
+  | { readonly kind: 'tag'; readonly node: number; readonly value: number }
   | { readonly kind: 'field'; readonly field: CertField; readonly value: number; readonly resign: boolean }
   | { readonly kind: 'random'; readonly bytes: Uint8Array };
 
@@ -172,6 +177,12 @@ export const DICTIONARY: readonly Buffer[] = [
   tlv(TAG.oid), Buffer.from([0x1f, 0x81, 0x00, 0x00]),
 ];
 
+/**
+ * What a tag edit writes into one TLV's identifier octet: every universal type the parser reads,
+ * the context tags of a certificate, and (past the list) the same tag with its constructed bit flipped.
+ */
+const TAGS: readonly number[] = [...Object.values(TAG), 0x80, 0x81, 0x82, 0x86, 0x87, 0xa1, 0xa2, 0x00, 0x1f];
+
 const CERT_FIELDS: readonly CertField[] = [
   'version', 'serialNumber', 'signature', 'issuer', 'notBefore', 'notAfter', 'subject', 'subjectPublicKeyInfo',
   'extension', 'signatureAlgorithm', 'algorithms', 'signatureValue',
@@ -201,6 +212,7 @@ export function byteMutation(seedCount: number, { resign = true } = {}): fc.Arbi
     },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('swapNode' as const), node: index, other: seed, otherNode: index }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('replaceNode' as const), node: index, value: fc.nat({ max: DICTIONARY.length - 1 }) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('tag' as const), node: index, value: fc.nat({ max: TAGS.length }) }) },
     {
       weight: 6,
       arbitrary: fc.record({ kind: fc.constant('field' as const), field: fc.constantFrom(...CERT_FIELDS), value: fc.nat({ max: 1 << 16 }), resign: resign ? fc.boolean() : fc.constant(false) }),
@@ -218,29 +230,66 @@ export function certificateRecipe(seedCount: number, maxMutations = 3): fc.Arbit
 
 const SERVER_NAMES = ['localhost', 'LOCALHOST.', '127.0.0.1', '::1', '[::1]', '127.1', 'other.example', 'a.example.test', '*.example.test', 'bücher.example', ''];
 
-export function chainRecipe(corpus: FuzzCorpus): fc.Arbitrary<ChainRecipe> {
-  const seedCount = corpus.seeds.length;
+const serverName = fc.option(
+  fc.oneof(fc.constantFrom(...SERVER_NAMES), fc.domain(), fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 40 })),
+  { nil: undefined, freq: 6 },
+);
+const atOffset = fc.oneof(fc.constant(0), fc.integer({ min: -200 * 365 * DAY, max: 200 * 365 * DAY }));
+const policy = fc.constantFrom<VerifyPolicy | undefined>(undefined, 'web', 'rfc5280');
+const maxDepth = fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined, freq: 3 });
+
+export function chainEdit(seedCount: number): fc.Arbitrary<ChainEdit> {
   const member = fc.nat({ max: 7 });
-  const edit: fc.Arbitrary<ChainEdit> = fc.oneof(
+  return fc.oneof(
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('mutate' as const), member, recipe: fc.array(byteMutation(seedCount), { minLength: 1, maxLength: 3 }) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('duplicate' as const), member }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), member }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('move' as const), member, to: member }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('add' as const), certificate: fc.record({ seed: fc.nat({ max: seedCount - 1 }), mutations: fc.array(byteMutation(seedCount), { maxLength: 2 }) }) }) },
   );
+}
+
+export function chainRecipe(corpus: FuzzCorpus): fc.Arbitrary<ChainRecipe> {
+  const seedCount = corpus.seeds.length;
   return fc.record({
     chain: fc.nat({ max: corpus.chains.length - 1 }),
-    edits: fc.array(edit, { maxLength: 4 }),
+    edits: fc.array(chainEdit(seedCount), { maxLength: 4 }),
     anchors: fc.subarray([...corpus.anchors]),
     extraAnchor: fc.option(certificateRecipe(seedCount, 2), { nil: undefined, freq: 8 }),
-    serverName: fc.option(
-      fc.oneof(fc.constantFrom(...SERVER_NAMES), fc.domain(), fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 40 })),
-      { nil: undefined, freq: 6 },
-    ),
-    atOffset: fc.oneof(fc.constant(0), fc.integer({ min: -200 * 365 * DAY, max: 200 * 365 * DAY })),
-    policy: fc.constantFrom<VerifyPolicy | undefined>(undefined, 'web', 'rfc5280'),
-    maxDepth: fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined, freq: 3 }),
+    serverName,
+    atOffset,
+    policy,
+    maxDepth,
   });
+}
+
+/** One edit of a whole case, for the coverage-guided fuzzer. */
+export type CaseEdit =
+  | { readonly kind: 'chain'; readonly edit: ChainEdit }
+  | { readonly kind: 'anchor'; readonly member: number; readonly recipe: readonly ByteMutation[] }
+  /** A certificate from the donor pool (the seeds and every case in the corpus) put at `member` of the chain or the trust store. */
+  | { readonly kind: 'donate'; readonly member: number; readonly donor: number; readonly anchor: boolean }
+  | { readonly kind: 'serverName'; readonly serverName: string | undefined }
+  | { readonly kind: 'clock'; readonly atOffset: number }
+  | { readonly kind: 'policy'; readonly policy: VerifyPolicy | undefined; readonly maxDepth: number | undefined };
+
+/**
+ * Donor indices are drawn this wide and taken modulo the pool (`pick`), so one arbitrary serves a
+ * donor pool that grows with the corpus.
+ */
+const DONOR_INDICES = 1 << 16;
+
+export function caseEdits(): fc.Arbitrary<CaseEdit[]> {
+  const member = fc.nat({ max: 7 });
+  const edit: fc.Arbitrary<CaseEdit> = fc.oneof(
+    { weight: 8, arbitrary: fc.record({ kind: fc.constant('chain' as const), edit: chainEdit(DONOR_INDICES) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('anchor' as const), member, recipe: fc.array(byteMutation(DONOR_INDICES), { minLength: 1, maxLength: 3 }) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('donate' as const), member, donor: fc.nat({ max: DONOR_INDICES - 1 }), anchor: fc.boolean() }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('serverName' as const), serverName }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('clock' as const), atOffset }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('policy' as const), policy, maxDepth }) },
+  );
+  return fc.array(edit, { minLength: 1, maxLength: 4 });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -459,6 +508,13 @@ export function applyMutation(der: Buffer, mutation: ByteMutation, context: Muta
       const value = DICTIONARY[mutation.value];
       return node === undefined || value === undefined ? der : replaceTlv(der, node, value);
     }
+    case 'tag': {
+      const node = pick(allTlvs(der), mutation.node);
+      if (node === undefined) return der;
+      const out = Buffer.from(der);
+      out[node.start] = TAGS[mutation.value] ?? (node.tag ^ 0x20);
+      return out;
+    }
     case 'field':
       try {
         return editField(der, mutation, context);
@@ -479,36 +535,44 @@ export function applyRecipe(recipe: CertificateRecipe, corpus: FuzzCorpus): Buff
   return mutate(start, recipe.mutations, contextFor(corpus, recipe.seed));
 }
 
-export function materialize(recipe: ChainRecipe, corpus: FuzzCorpus): FuzzCase {
-  // Each member remembers the seed it came from, so a field edit can re-sign it with the right key.
-  const chain = (pick(corpus.chains, recipe.chain) ?? []).map((seed) => ({ seed, der: corpus.seeds[seed]?.der ?? Buffer.alloc(0) }));
-  for (const edit of recipe.edits) {
-    const member = (n: number): number => (chain.length === 0 ? 0 : n % chain.length);
-    switch (edit.kind) {
-      case 'mutate': {
-        const i = member(edit.member);
-        const entry = chain[i];
-        if (entry !== undefined) chain[i] = { seed: entry.seed, der: mutate(entry.der, edit.recipe, contextFor(corpus, entry.seed)) };
-        break;
-      }
-      case 'duplicate': {
-        const entry = chain[member(edit.member)];
-        if (entry !== undefined) chain.push(entry);
-        break;
-      }
-      case 'drop':
-        chain.splice(member(edit.member), 1);
-        break;
-      case 'move': {
-        const [entry] = chain.splice(member(edit.member), 1);
-        if (entry !== undefined) chain.splice(edit.to % (chain.length + 1), 0, entry);
-        break;
-      }
-      case 'add':
-        chain.push({ seed: edit.certificate.seed, der: applyRecipe(edit.certificate, corpus) });
-        break;
+/** A certificate of a chain or trust store being edited, with what its mutations may draw on. */
+interface Member {
+  readonly der: Buffer;
+  readonly context: MutationContext;
+}
+
+function applyChainEdit(chain: Member[], edit: ChainEdit, corpus: FuzzCorpus): void {
+  const member = (n: number): number => (chain.length === 0 ? 0 : n % chain.length);
+  switch (edit.kind) {
+    case 'mutate': {
+      const i = member(edit.member);
+      const entry = chain[i];
+      if (entry !== undefined) chain[i] = { der: mutate(entry.der, edit.recipe, entry.context), context: entry.context };
+      break;
     }
+    case 'duplicate': {
+      const entry = chain[member(edit.member)];
+      if (entry !== undefined) chain.push(entry);
+      break;
+    }
+    case 'drop':
+      chain.splice(member(edit.member), 1);
+      break;
+    case 'move': {
+      const [entry] = chain.splice(member(edit.member), 1);
+      if (entry !== undefined) chain.splice(edit.to % (chain.length + 1), 0, entry);
+      break;
+    }
+    case 'add':
+      chain.push({ der: applyRecipe(edit.certificate, corpus), context: contextFor(corpus, edit.certificate.seed) });
+      break;
   }
+}
+
+export function materialize(recipe: ChainRecipe, corpus: FuzzCorpus): FuzzCase {
+  // Each member keeps the context of the seed it came from, so a field edit can re-sign it with the right key.
+  const chain = (pick(corpus.chains, recipe.chain) ?? []).map((seed) => ({ der: corpus.seeds[seed]?.der ?? Buffer.alloc(0), context: contextFor(corpus, seed) }));
+  for (const edit of recipe.edits) applyChainEdit(chain, edit, corpus);
   const anchors = recipe.anchors.map((i) => corpus.seeds[i]?.der ?? Buffer.alloc(0));
   if (recipe.extraAnchor !== undefined) anchors.push(applyRecipe(recipe.extraAnchor, corpus));
   return {
@@ -519,4 +583,63 @@ export function materialize(recipe: ChainRecipe, corpus: FuzzCorpus): FuzzCase {
     policy: recipe.policy,
     maxDepth: recipe.maxDepth,
   };
+}
+
+/**
+ * Who signed a certificate of any case, so a field edit can re-sign it: the seed key behind the
+ * same issuer name (each issuer name of the corpus belongs to one key), if any.
+ */
+export function signerLookup(corpus: FuzzCorpus): (der: Buffer) => KeyPair | undefined {
+  const issuerOf = (der: Buffer): string | undefined => {
+    try {
+      return readTbs(splitCertificate(der).tbs).issuer.toString('hex');
+    } catch {
+      return undefined;
+    }
+  };
+  const byIssuer = new Map<string | undefined, KeyPair>(corpus.seeds.map((s) => [issuerOf(s.der), s.signer]));
+  byIssuer.delete(undefined);
+  return (der) => byIssuer.get(issuerOf(der));
+}
+
+/** What `editCase` draws on besides the case: donors are the seeds and the certificates of the whole corpus. */
+export interface CaseEditContext {
+  readonly corpus: FuzzCorpus;
+  readonly donors: readonly Buffer[];
+  readonly signerOf: (der: Buffer) => KeyPair | undefined;
+}
+
+export function editCase(input: FuzzCase, edits: readonly CaseEdit[], context: CaseEditContext): FuzzCase {
+  const { corpus, donors } = context;
+  const member = (der: Buffer): Member => ({ der, context: { seeds: donors, signer: context.signerOf(der) } });
+  const chain = input.chain.map(member);
+  const anchors = input.anchors.map(member);
+  let { serverName, at, policy, maxDepth } = input;
+  for (const edit of edits) {
+    switch (edit.kind) {
+      case 'chain':
+        applyChainEdit(chain, edit.edit, corpus);
+        break;
+      case 'anchor':
+        applyChainEdit(anchors, { kind: 'mutate', member: edit.member, recipe: edit.recipe }, corpus);
+        break;
+      case 'donate': {
+        const donor = pick(donors, edit.donor);
+        const list = edit.anchor ? anchors : chain;
+        if (donor !== undefined) list.splice(edit.member % (list.length + 1), 1, member(donor));
+        break;
+      }
+      case 'serverName':
+        ({ serverName } = edit);
+        break;
+      case 'clock':
+        at = corpus.now + edit.atOffset;
+        break;
+      case 'policy':
+        ({ policy, maxDepth } = edit);
+        break;
+    }
+  }
+  // mustNotVerify is not carried over: an edited case may legitimately verify.
+  return { chain: chain.map((m) => m.der), anchors: anchors.map((m) => m.der), serverName, at, policy, maxDepth };
 }
