@@ -114,10 +114,17 @@ export function evaluateGoals(sizes: readonly SizeResult[], blackbox: BlackboxBi
     value: s === undefined ? 'not measured' : `p99 ${fixed(s.concurrent.p99Ms, 0)} ms with ${s.concurrent.scrapers} scrapers asking gzip as Prometheus does (uncompressed text: ${fixed(s.concurrentText.p99Ms, 0)} ms; 1 scraper: ${fixed(s.sequential.p99Ms, 0)} ms), ${fixed(s.textBodyBytes / MB, 1)} MB${at}`,
     met: s === undefined || s.concurrent.scrapers < 10 ? undefined : decided(s.concurrent.p99Ms < 250),
   });
+  // Like with like: the daemon at its interval against the bare loop paced at the same rate, and
+  // the daemon saturated against the bare loop flat out. Paced work costs more per handshake for
+  // any client (fewer handshakes per wakeup), so paced against flat out would measure the pacing.
+  const paced = size.floorPaced.cpuSecondsPer1000;
+  const sat = size.saturation;
   goals.push({
     goal: 'CPU per probe <= 1.3x the bare handshake loop',
-    value: `${ratio(c.cpuSecondsPer1000Probes, size.floor.cpuSecondsPer1000)} (${fixed(c.cpuSecondsPer1000Probes, 3)} vs ${fixed(size.floor.cpuSecondsPer1000, 3)} CPU s/1000)${at}`,
-    met: decided(c.cpuSecondsPer1000Probes <= 1.3 * size.floor.cpuSecondsPer1000),
+    value: `${ratio(c.cpuSecondsPer1000Probes, paced)} at ${size.floorPaced.rate.toFixed(0)} probes/s (${fixed(c.cpuSecondsPer1000Probes, 3)} vs ${fixed(paced, 3)} CPU s/1000)`
+      + (sat === undefined ? '' : `; ${ratio(sat.cpuSecondsPer1000Probes, size.floor.cpuSecondsPer1000)} both flat out (${fixed(sat.cpuSecondsPer1000Probes, 3)} vs ${fixed(size.floor.cpuSecondsPer1000, 3)})`)
+      + at,
+    met: decided(c.cpuSecondsPer1000Probes <= 1.3 * paced && (sat === undefined || sat.cpuSecondsPer1000Probes <= 1.3 * size.floor.cpuSecondsPer1000)),
   });
   return goals;
 }

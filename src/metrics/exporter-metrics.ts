@@ -8,7 +8,7 @@ import type { TargetResult } from '../results/target-result';
 import { VERSION } from '../version';
 import type { AnyRegistry } from './any-registry';
 import type { Format } from './exposition';
-import { encodeBody, gzipBody, type EncodedBody } from './exposition-body';
+import { encodeBody, gzipBody, gzipSink, type EncodedBody } from './exposition-body';
 import { renderFileFamilies } from './file-families';
 import { configFamilyParts, countFamilyParts, prerenderTarget, renderResultFamilies, resultFamilyParts } from './target-families';
 
@@ -23,7 +23,7 @@ export interface RenderedMetrics {
   readonly body: string;
 }
 
-/** A /metrics body, and its gzip form made on first demand and shared like the body. */
+/** A /metrics body, and its gzip form (made while the body is written when the first scraper asks for gzip, else on first demand) shared like the body. */
 export interface EncodedMetrics {
   readonly contentType: string;
   readonly body: EncodedBody;
@@ -135,12 +135,13 @@ export class ExporterMetrics {
     this.registries = { text: build('text'), openmetrics: build('openmetrics') };
   }
 
-  render(accept: string | undefined): Promise<EncodedMetrics> {
+  /** `gzip`: the scraper asks for gzip (Prometheus does), so compress while the body is written. */
+  render(accept: string | undefined, gzip = false): Promise<EncodedMetrics> {
     const format = negotiate(accept);
     const now = this.deps.clock.monotonic();
     const recent = this.recent.get(format);
     if (recent !== undefined && now - recent.at < RENDER_REUSE_MS) return recent.rendered;
-    const entry = { at: now, rendered: this.renderNow(format) };
+    const entry = { at: now, rendered: this.renderNow(format, gzip) };
     this.recent.set(format, entry);
     // Tens of megabytes at 10,000 targets: held for reuse, not until the next scrape a minute later.
     setTimeout(() => {
@@ -164,19 +165,30 @@ export class ExporterMetrics {
     this.recent.clear();
   }
 
-  private async renderNow(format: Format): Promise<EncodedMetrics> {
+  private async renderNow(format: Format, gzip: boolean): Promise<EncodedMetrics> {
     const { store, clock, targets } = this.deps;
     const files = this.deps.files();
     const theirs = await this.registries[format].metrics();
-    const body = await encodeBody(function* parts() {
-      yield* resultFamilyParts(store.results(), clock.now(), format, files.flatMap((source) => source.files.map((f) => f.result)));
-      yield* countFamilyParts(store.counts(), store.handshakeBuckets, format);
-      yield* configFamilyParts(targets(), format);
-      yield renderFileFamilies(files, format);
-      yield SEPARATOR[format];
-      yield theirs;
-    }());
-    let gzipped: Promise<EncodedBody> | undefined;
+    // zlib works on the thread pool while the event loop writes the next chunk.
+    const sink = gzip ? gzipSink() : undefined;
+    let body: EncodedBody;
+    try {
+      body = await encodeBody(function* parts() {
+        yield* resultFamilyParts(store.results(), clock.now(), format, files.flatMap((source) => source.files.map((f) => f.result)));
+        yield* countFamilyParts(store.counts(), store.handshakeBuckets, format);
+        yield* configFamilyParts(targets(), format);
+        yield renderFileFamilies(files, format);
+        yield SEPARATOR[format];
+        yield theirs;
+      }(), sink === undefined ? undefined : (chunk) => { sink.write(chunk); });
+    } catch (error) {
+      // Nobody will read this gzip: end it, and let a failure of its own go with it.
+      sink?.end();
+      void sink?.body.catch(() => undefined);
+      throw error;
+    }
+    sink?.end();
+    let gzipped = sink?.body;
     return { contentType: CONTENT_TYPE[format], body, gzipped: () => (gzipped ??= gzipBody(body)) };
   }
 }

@@ -5,6 +5,7 @@ import { OCSP_STATUSES } from '../pki/ocsp';
 import type { FileResult } from '../results/file-result';
 import type { TargetCounts } from '../results/results-store';
 import type { TargetResult } from '../results/target-result';
+import type { BodyPart } from './exposition-body';
 import { escapeLabelValue, familyHeader, formatValue, line, type Format, type MetricType } from './exposition';
 
 const DAY_MS = 86_400_000;
@@ -153,22 +154,17 @@ const REMAINING_DAYS: Family = {
 
 /**
  * Rendered fragments per result: results are immutable and replaced by each probe, so a
- * fragment is built once per probe and a scrape of 10,000 targets mostly joins strings.
+ * fragment is built once per probe and a scrape of 10,000 targets mostly copies bytes.
  */
 const fragments = new WeakMap<TargetResult, string[]>();
 
-function fragment(result: TargetResult, index: number): string {
+function fragmentsOf(result: TargetResult): readonly string[] {
   let cached = fragments.get(result);
   if (cached === undefined) {
-    cached = [];
+    cached = RESULT_FAMILIES.map((family) => family.lines(result, result.target));
     fragments.set(result, cached);
   }
-  let text = cached[index];
-  if (text === undefined) {
-    text = (RESULT_FAMILIES[index] as ResultFamily).lines(result, result.target);
-    cached[index] = text;
-  }
-  return text;
+  return cached;
 }
 
 /**
@@ -176,26 +172,27 @@ function fragment(result: TargetResult, index: number): string {
  * at `now`, as the many small strings they are cached in: the caller decides how to join them
  * (exposition-body.ts).
  */
-export function* resultFamilyParts(results: readonly TargetResult[], now: number, format: Format, files: readonly FileResult[] = []): Generator<string> {
+export function* resultFamilyParts(results: readonly TargetResult[], now: number, format: Format, files: readonly FileResult[] = []): Generator<BodyPart> {
+  const perResult = results.map(fragmentsOf);
   for (const [index, family] of RESULT_FAMILIES.entries()) {
     yield familyHeader(family.name, family.help, family.type, format);
-    for (const result of results) yield fragment(result, index);
-    if (family.fileLines !== undefined) for (const file of files) yield family.fileLines(file);
+    yield perResult.map((texts) => texts[index] ?? '');
+    if (family.fileLines !== undefined) yield files.map((file) => family.fileLines?.(file) ?? '');
   }
   yield familyHeader(REMAINING_DAYS.name, REMAINING_DAYS.help, REMAINING_DAYS.type, format);
-  for (const result of results) {
+  yield results.map((result) => {
     const notAfter = result.chain?.earliestNotAfter;
-    if (notAfter !== undefined) yield targetLine(REMAINING_DAYS.name, result.target, '', (notAfter - now) / DAY_MS);
-  }
-  for (const file of files) {
+    return notAfter === undefined ? '' : targetLine(REMAINING_DAYS.name, result.target, '', (notAfter - now) / DAY_MS);
+  });
+  yield files.map((file) => {
     const notAfter = file.chain?.earliestNotAfter;
-    if (notAfter !== undefined) yield line(REMAINING_DAYS.name, fileSubject(file), (notAfter - now) / DAY_MS);
-  }
+    return notAfter === undefined ? '' : line(REMAINING_DAYS.name, fileSubject(file), (notAfter - now) / DAY_MS);
+  });
 }
 
 /** The result-derived families as one string: for a /probe answer, where there is one result. */
 export function renderResultFamilies(results: readonly TargetResult[], now: number, format: Format): string {
-  return [...resultFamilyParts(results, now, format)].join('');
+  return [...resultFamilyParts(results, now, format)].flat().join('');
 }
 
 /** Count fragments per counts object, rebuilt only when a probe has been recorded since. */
@@ -236,11 +233,11 @@ function countFragment(target: string, c: Readonly<TargetCounts>, buckets: reado
 }
 
 /** Counters and the handshake histogram, from the running counts in the results store. */
-export function* countFamilyParts(counts: readonly (readonly [string, Readonly<TargetCounts>])[], buckets: readonly number[], format: Format): Generator<string> {
+export function* countFamilyParts(counts: readonly (readonly [string, Readonly<TargetCounts>])[], buckets: readonly number[], format: Format): Generator<BodyPart> {
   const perTarget = counts.map(([target, c]) => countFragment(target, c, buckets));
   for (const [index, family] of COUNT_FAMILIES.entries()) {
     yield familyHeader(family.name, family.help, family.type, format);
-    for (const text of perTarget) yield text[index] ?? '';
+    yield perTarget.map((text) => text[index] ?? '');
   }
 }
 
@@ -250,17 +247,15 @@ export function* countFamilyParts(counts: readonly (readonly [string, Readonly<T
  * strings (the same CPU, without a scrape waiting on all of it at once).
  */
 export function prerenderTarget(result: TargetResult, counts: Readonly<TargetCounts> | undefined, buckets: readonly number[]): void {
-  for (let index = 0; index < RESULT_FAMILIES.length; index++) fragment(result, index);
+  fragmentsOf(result);
   if (counts !== undefined) countFragment(result.target, counts, buckets);
 }
 
 /** Configuration, probed yet or not: staleness alerts compare against the interval. */
-export function* configFamilyParts(targets: Iterable<TargetConfig>, format: Format): Generator<string> {
-  yield familyHeader('certexp_probe_interval_seconds', 'Configured probe interval of each target.', 'gauge', format);
+export function* configFamilyParts(targets: Iterable<TargetConfig>, format: Format): Generator<BodyPart> {
   const configured = [...targets];
-  for (const target of configured) yield targetLine('certexp_probe_interval_seconds', target.name, '', target.intervalMs / 1000);
+  yield familyHeader('certexp_probe_interval_seconds', 'Configured probe interval of each target.', 'gauge', format);
+  yield configured.map((target) => targetLine('certexp_probe_interval_seconds', target.name, '', target.intervalMs / 1000));
   yield familyHeader('certexp_client_cert_not_after_timestamp_seconds', 'notAfter of the client certificate (cert_file) each target presents.', 'gauge', format);
-  for (const { name, clientCertificate } of configured) {
-    if (clientCertificate !== undefined) yield targetLine('certexp_client_cert_not_after_timestamp_seconds', name, '', clientCertificate.notAfter / 1000);
-  }
+  yield configured.map(({ name, clientCertificate }) => (clientCertificate === undefined ? '' : targetLine('certexp_client_cert_not_after_timestamp_seconds', name, '', clientCertificate.notAfter / 1000)));
 }

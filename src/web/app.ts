@@ -30,9 +30,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.web !== undefined) applyWebSecurity(app, deps.web, clock);
 
   app.get('/metrics', async (request, reply) => {
-    const rendered = await daemon.metrics.render(request.headers.accept);
     // Prometheus asks for gzip: 30 MB at 10,000 targets goes out as about 2.5 MB.
     const gzip = acceptsGzip(request.headers['accept-encoding']);
+    const rendered = await daemon.metrics.render(request.headers.accept, gzip);
     const body = gzip ? await rendered.gzipped() : rendered.body;
     if (gzip) reply.header('content-encoding', 'gzip');
     return reply.type(rendered.contentType).header('vary', 'accept-encoding').header('content-length', body.bytes).send(bodyStream(body));

@@ -1,20 +1,32 @@
+import { execFileSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { systemClock } from '../../src/clock';
 import { Daemon } from '../../src/daemon';
-import { acceptsGzip, encodeBody, gzipBody } from '../../src/metrics/exposition-body';
+import { acceptsGzip, encodeBody, gzipBody, gzipSink } from '../../src/metrics/exposition-body';
 import { buildApp } from '../../src/web/app';
 
 const text = (chunks: readonly Buffer[]): string => Buffer.concat(chunks).toString('utf8');
 
 describe('encodeBody', () => {
-  it('joins parts into ~1 MB chunks that add up to the parts, multi-byte characters included', async () => {
-    const parts = Array.from({ length: 60_000 }, (_, i) => `certexp_probe_success{target="t${i}.example.org ünï"} 1\n`);
-    const body = await encodeBody(parts);
+  it('writes parts into ~4 MB chunks that add up to the parts, multi-byte characters included', async () => {
+    const parts = Array.from({ length: 250_000 }, (_, i) => `certexp_probe_success{target="t${i}.example.org ünï"} 1\n`);
+    const seen: Buffer[] = [];
+    const body = await encodeBody(parts, (chunk) => seen.push(chunk));
     expect(text(body.chunks)).toBe(parts.join(''));
     expect(body.bytes).toBe(Buffer.byteLength(parts.join('')));
     expect(body.chunks.length).toBeGreaterThan(2);
-    for (const chunk of body.chunks.slice(0, -1)) expect(chunk.length).toBeGreaterThanOrEqual(1 << 20);
+    // A chunk ends only where the next part would not fit.
+    for (const chunk of body.chunks.slice(0, -1)) expect(chunk.length).toBeGreaterThan((4 << 20) - 100);
+    expect(seen.length).toBe(body.chunks.length);
+    expect(seen.every((chunk, i) => chunk === body.chunks[i])).toBe(true);
+  });
+
+  it('gives a part longer than a chunk a chunk of its own size', async () => {
+    const parts = ['a\n', 'é'.repeat(3 << 20), 'b\n'];
+    const body = await encodeBody(parts);
+    expect(text(body.chunks)).toBe(parts.join(''));
+    expect(body.chunks.map((c) => c.length)).toEqual([2, 6 << 20, 2]);
   });
 
   it('gives the event loop a turn when encoding has run for a while, not only at the end', async () => {
@@ -31,6 +43,26 @@ describe('encodeBody', () => {
     await encodeBody(slowParts());
     clearInterval(timer);
     expect(ticks).toBeGreaterThanOrEqual(6);
+  });
+
+  it('gzips chunk by chunk while the body is written, to one gzip member that gzip(1) and zlib read back', async () => {
+    const sink = gzipSink();
+    const body = await encodeBody([Array.from({ length: 250_000 }, (_, i) => `certexp_probes_total{target="t${i}"} ${i}\n`)], (chunk) => { sink.write(chunk); });
+    sink.end();
+    const gzipped = Buffer.concat((await sink.body).chunks);
+    expect(body.chunks.length).toBeGreaterThan(1);
+    // Both check the trailer's CRC-32 and length against what they inflated.
+    expect(gunzipSync(gzipped).toString('utf8')).toBe(text(body.chunks));
+    expect(execFileSync('gzip', ['-dc'], { input: gzipped, maxBuffer: 64 << 20 }).equals(Buffer.concat(body.chunks))).toBe(true);
+    // One member: the gzip magic opens the body and nowhere starts another.
+    expect(gzipped.subarray(0, 3)).toEqual(Buffer.from([0x1f, 0x8b, 8]));
+    expect(gzipped.indexOf(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]), 1)).toBe(-1);
+  });
+
+  it('gzips an empty body to a valid empty gzip', async () => {
+    const sink = gzipSink();
+    sink.end();
+    expect(gunzipSync(Buffer.concat((await sink.body).chunks)).length).toBe(0);
   });
 
   it('gzips to a body that inflates back to the same text', async () => {
