@@ -251,11 +251,27 @@ export function prerenderTarget(result: TargetResult, counts: Readonly<TargetCou
   if (counts !== undefined) countFragment(result.target, counts, buckets);
 }
 
+/** A target's configuration lines, built once per loaded config: targets are replaced, not changed, by a reload. */
+const configLines = new WeakMap<TargetConfig, readonly [string, string]>();
+
+function configLinesOf(target: TargetConfig): readonly [string, string] {
+  let lines = configLines.get(target);
+  if (lines === undefined) {
+    const { name, intervalMs, clientCertificate } = target;
+    lines = [
+      targetLine('certexp_probe_interval_seconds', name, '', intervalMs / 1000),
+      clientCertificate === undefined ? '' : targetLine('certexp_client_cert_not_after_timestamp_seconds', name, '', clientCertificate.notAfter / 1000),
+    ];
+    configLines.set(target, lines);
+  }
+  return lines;
+}
+
 /** Configuration, probed yet or not: staleness alerts compare against the interval. */
 export function* configFamilyParts(targets: Iterable<TargetConfig>, format: Format): Generator<BodyPart> {
-  const configured = [...targets];
+  const perTarget = Array.from(targets, configLinesOf);
   yield familyHeader('certexp_probe_interval_seconds', 'Configured probe interval of each target.', 'gauge', format);
-  yield configured.map((target) => targetLine('certexp_probe_interval_seconds', target.name, '', target.intervalMs / 1000));
+  yield perTarget.map(([interval]) => interval);
   yield familyHeader('certexp_client_cert_not_after_timestamp_seconds', 'notAfter of the client certificate (cert_file) each target presents.', 'gauge', format);
-  yield configured.map(({ name, clientCertificate }) => (clientCertificate === undefined ? '' : targetLine('certexp_client_cert_not_after_timestamp_seconds', name, '', clientCertificate.notAfter / 1000)));
+  yield perTarget.map(([, clientCertificate]) => clientCertificate);
 }
