@@ -2,6 +2,7 @@ import type { Clock } from '../clock';
 import type { ParsedCertificate } from '../pki/certificate';
 import { crlDistributionPoints, crlVerdict, readCrl, type CheckedCrl, type CrlVerdict, type DistributionPoint } from '../pki/crl';
 import type { CrlFetcher } from './crl-fetcher';
+import { ExpiringCache } from './expiring-cache';
 
 export interface CrlClientOptions {
   readonly fetch: CrlFetcher;
@@ -16,14 +17,6 @@ export interface CrlClientOptions {
 
 type Fetched = CheckedCrl | { readonly error: string };
 
-interface Entry {
-  readonly fetched: Fetched;
-  /** Epoch milliseconds after which the distribution point is fetched again. */
-  readonly until: number;
-  /** What the entry costs the cache: its revoked serials, at least 1. */
-  readonly weight: number;
-}
-
 /** The leaf's status and, unless it is an error, the URL of the CRL that gave it. */
 export type CrlAnswer = CrlVerdict & { readonly url?: string };
 
@@ -35,17 +28,17 @@ export type CrlAnswer = CrlVerdict & { readonly url?: string };
  * fleet does not hammer it; nothing here throws.
  */
 export class CrlClient {
-  private readonly entries = new Map<string, Entry>();
-  private readonly pending = new Map<string, Promise<Fetched>>();
-  private readonly retryAfterErrorMs: number;
-  private readonly withoutNextUpdateMs: number;
-  private readonly capacity: number;
-  private weight = 0;
+  private readonly crls: ExpiringCache<Fetched>;
 
   constructor(private readonly options: CrlClientOptions) {
-    this.retryAfterErrorMs = options.retryAfterErrorMs ?? 60_000;
-    this.withoutNextUpdateMs = options.withoutNextUpdateMs ?? 3_600_000;
-    this.capacity = options.capacity ?? 2_000_000;
+    const retryAfterErrorMs = options.retryAfterErrorMs ?? 60_000;
+    const withoutNextUpdateMs = options.withoutNextUpdateMs ?? 3_600_000;
+    // A CRL costs the cache its revoked serials.
+    this.crls = new ExpiringCache(options.clock, options.capacity ?? 2_000_000, (fetched, now) => {
+      if ('error' in fetched) return { until: now + retryAfterErrorMs, weight: 1 };
+      const fresh = fetched.nextUpdate === undefined || fetched.nextUpdate > now;
+      return { until: !fresh ? now + retryAfterErrorMs : fetched.nextUpdate ?? now + withoutNextUpdateMs, weight: Math.max(1, fetched.revoked.size) };
+    });
   }
 
   /** The leaf's status from its CRL; undefined when the leaf names no distribution point. */
@@ -67,19 +60,8 @@ export class CrlClient {
   }
 
   /** The checked CRL of one point, from the cache or fetched now; the issuer is part of the key, since it is what the CRL is checked against. */
-  private async crl(point: DistributionPoint, issuer: ParsedCertificate, signal: AbortSignal): Promise<Fetched> {
-    const key = `${point.url} ${issuer.fingerprintSha256}`;
-    const cached = this.entries.get(key);
-    if (cached !== undefined && this.options.clock.now() < cached.until) return cached.fetched;
-    let download = this.pending.get(key);
-    if (download === undefined) {
-      download = this.download(point, issuer, signal).then((fetched) => {
-        this.remember(key, fetched);
-        return fetched;
-      }).finally(() => { this.pending.delete(key); });
-      this.pending.set(key, download);
-    }
-    return download;
+  private crl(point: DistributionPoint, issuer: ParsedCertificate, signal: AbortSignal): Promise<Fetched> {
+    return this.crls.get(`${point.url} ${issuer.fingerprintSha256}`, () => this.download(point, issuer, signal));
   }
 
   private async download(point: DistributionPoint, issuer: ParsedCertificate, signal: AbortSignal): Promise<Fetched> {
@@ -92,26 +74,5 @@ export class CrlClient {
       return { error: message.startsWith(`${point.url}: `) ? message.slice(point.url.length + 2) : message };
     }
     return readCrl(body, issuer, point.names);
-  }
-
-  private remember(key: string, fetched: Fetched): void {
-    const now = this.options.clock.now();
-    const fresh = !('error' in fetched) && (fetched.nextUpdate === undefined || fetched.nextUpdate > now);
-    const until = !fresh ? now + this.retryAfterErrorMs : fetched.nextUpdate ?? now + this.withoutNextUpdateMs;
-    const weight = 'error' in fetched ? 1 : Math.max(1, fetched.revoked.size);
-    this.forget(key);
-    this.entries.set(key, { fetched, until, weight });
-    this.weight += weight;
-    for (const oldest of this.entries.keys()) {
-      if (this.weight <= this.capacity || oldest === key) break;
-      this.forget(oldest);
-    }
-  }
-
-  private forget(key: string): void {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return;
-    this.entries.delete(key);
-    this.weight -= entry.weight;
   }
 }

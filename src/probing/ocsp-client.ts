@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import type { ParsedCertificate } from '../pki/certificate';
 import { buildOcspRequest, checkOcspResponse, ocspResponderUrls, type OcspVerdict } from '../pki/ocsp';
+import { ExpiringCache } from './expiring-cache';
 import type { OcspFetcher } from './ocsp-fetcher';
 
 export interface OcspClientOptions {
@@ -14,12 +15,6 @@ export interface OcspClientOptions {
   readonly capacity?: number;
 }
 
-interface Entry {
-  readonly verdict: OcspVerdict;
-  /** Epoch milliseconds after which the responder is asked again. */
-  readonly until: number;
-}
-
 /**
  * Asks a leaf's OCSP responder (authorityInfoAccess) for its status, and keeps each answer until
  * its nextUpdate: a responder is asked about a certificate about once per validity window of its
@@ -28,33 +23,22 @@ interface Entry {
  * remembered briefly so that a fleet does not hammer it; nothing here throws.
  */
 export class OcspClient {
-  private readonly entries = new Map<string, Entry>();
-  private readonly pending = new Map<string, Promise<OcspVerdict>>();
-  private readonly retryAfterErrorMs: number;
-  private readonly withoutNextUpdateMs: number;
-  private readonly capacity: number;
+  private readonly answers: ExpiringCache<OcspVerdict>;
 
   constructor(private readonly options: OcspClientOptions) {
-    this.retryAfterErrorMs = options.retryAfterErrorMs ?? 60_000;
-    this.withoutNextUpdateMs = options.withoutNextUpdateMs ?? 3_600_000;
-    this.capacity = options.capacity ?? 50_000;
+    const retryAfterErrorMs = options.retryAfterErrorMs ?? 60_000;
+    const withoutNextUpdateMs = options.withoutNextUpdateMs ?? 3_600_000;
+    this.answers = new ExpiringCache(options.clock, options.capacity ?? 50_000, (verdict, now) => ({
+      until: verdict.status === 'error' ? now + retryAfterErrorMs : verdict.nextUpdate ?? now + withoutNextUpdateMs,
+      weight: 1,
+    }));
   }
 
   /** The leaf's status from its responder; undefined when the leaf names no http responder. */
   async status(leaf: ParsedCertificate, issuer: ParsedCertificate, signal: AbortSignal): Promise<OcspVerdict | undefined> {
     const urls = ocspResponderUrls(leaf);
     if (urls.length === 0) return undefined;
-    const key = `${leaf.fingerprintSha256}/${issuer.fingerprintSha256}`;
-    const cached = this.entries.get(key);
-    if (cached !== undefined && this.options.clock.now() < cached.until) return cached.verdict;
-    let query = this.pending.get(key);
-    if (query === undefined) {
-      query = this.ask(urls, leaf, issuer, signal).finally(() => { this.pending.delete(key); });
-      this.pending.set(key, query);
-    }
-    const verdict = await query;
-    this.remember(key, verdict);
-    return verdict;
+    return this.answers.get(`${leaf.fingerprintSha256}/${issuer.fingerprintSha256}`, () => this.ask(urls, leaf, issuer, signal));
   }
 
   /** Each responder in turn until one gives an answer that is not an error. */
@@ -73,16 +57,5 @@ export class OcspClient {
       if (signal.aborted) break;
     }
     return verdict;
-  }
-
-  private remember(key: string, verdict: OcspVerdict): void {
-    const now = this.options.clock.now();
-    const until = verdict.status === 'error' ? now + this.retryAfterErrorMs : verdict.nextUpdate ?? now + this.withoutNextUpdateMs;
-    this.entries.delete(key);
-    this.entries.set(key, { verdict, until });
-    if (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done !== true) this.entries.delete(oldest.value);
-    }
   }
 }
