@@ -76,15 +76,19 @@ describe('readCertificateFile', () => {
   });
 
   // Root reads any file whatever its mode, and the tests run as root here: the built reader then
-  // runs in a child process as nobody, which the kernel does refuse.
+  // runs in a child process as root without the capabilities that override file modes (setpriv),
+  // which the kernel does refuse. Not as another user: the checkout may sit in a directory only
+  // root can enter (mktemp -d makes it 0700).
   it('reports a file the user may not read as permission_denied', async () => {
     const path = join(dir, 'secret.crt');
     await writeFile(path, 'x');
     await chmod(path, 0o000);
-    await chmod(dir, 0o755);
     const asRoot = process.getuid?.() === 0;
     const script = `require(${JSON.stringify(DIST_READER)}).readCertificateFile(${JSON.stringify(path)}).then((r) => process.stdout.write(JSON.stringify(r)))`;
-    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000, ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+    const command = asRoot
+      ? ['setpriv', ['--inh-caps=-all', '--bounding-set=-dac_override,-dac_read_search', '--', process.execPath, '-e', script]] as const
+      : [process.execPath, ['-e', script]] as const;
+    const child = spawnSync(command[0], command[1], { encoding: 'utf8', timeout: 20_000 });
     expect(child.stderr).toBe('');
     expect(JSON.parse(child.stdout)).toEqual({ ok: false, reason: 'permission_denied', error: 'cannot open: EACCES' });
   });
