@@ -4,7 +4,7 @@ import type { CertificateCache } from './certificate-cache';
 import type { ChainExpectations } from './expectations';
 import type { SignatureVerifier } from './signature';
 import type { TrustStore } from './trust-store';
-import { verifyChain } from './verify-chain';
+import { verifyChain, type TimeWindow } from './verify-chain';
 import type { VerifyFailureReason } from './verify-reasons';
 
 export interface PresentedCertificate {
@@ -25,9 +25,13 @@ export interface ChainAnalysis {
   readonly trusted: boolean;
   /** Earliest notAfter on `path`; undefined when there is no path. */
   readonly earliestNotAfter: number | undefined;
+  /** What was asked: the same question inside `stable` has this same answer. */
+  readonly input: AnalyzeInput;
+  readonly stable: TimeWindow;
 }
 
 export interface AnalyzeInput {
+  /** Treated as immutable: the same array asked again is the same chain (see `analyze`'s `previous`). */
   readonly chain: readonly Buffer[];
   readonly trust: TrustStore;
   /** undefined: check no name. */
@@ -43,7 +47,15 @@ export interface AnalyzeInput {
 export class ChainAnalyzer {
   constructor(private readonly cache: CertificateCache, private readonly signatures: SignatureVerifier) {}
 
-  analyze(input: AnalyzeInput): ChainAnalysis {
+  /**
+   * `previous`: this target's last analysis. A server presents the same chain probe after probe;
+   * asked the same question (the same chain array, trust store, name, policy and expectations)
+   * at a time its verdict still holds, the previous analysis is the answer, at no cost.
+   */
+  analyze(input: AnalyzeInput, previous?: ChainAnalysis): ChainAnalysis {
+    if (previous !== undefined && sameQuestion(previous.input, input) && previous.stable.from <= input.at && input.at < previous.stable.until) {
+      return previous;
+    }
     const presented = input.chain.map((der, depth): PresentedCertificate => {
       const parsed = this.cache.parse(der);
       return parsed.ok
@@ -53,11 +65,19 @@ export class ChainAnalyzer {
     const usable = presented.flatMap((p) => (p.cert === undefined ? [] : [p.cert]));
     const leafParsed = presented[0]?.cert !== undefined;
     if (!leafParsed) {
-      return { presented, verified: false, reasons: ['malformed_certificate'], path: [], trusted: false, earliestNotAfter: undefined };
+      return {
+        presented, verified: false, reasons: ['malformed_certificate'], path: [], trusted: false, earliestNotAfter: undefined,
+        input, stable: { from: -Infinity, until: Infinity },
+      };
     }
     const result = verifyChain({ ...input, presented: usable, signatures: this.signatures });
     // Any certificate that failed to parse fails the chain: the server is sending something broken.
     const reasons = usable.length === presented.length ? result.reasons : [...new Set([...result.reasons, 'malformed_certificate' as const])].sort();
-    return { presented, ...result, reasons, verified: reasons.length === 0 };
+    return { presented, ...result, reasons, verified: reasons.length === 0, input };
   }
+}
+
+function sameQuestion(a: AnalyzeInput, b: AnalyzeInput): boolean {
+  return a.chain === b.chain && a.trust === b.trust && a.serverName === b.serverName && a.policy === b.policy
+    && a.maxDepth === b.maxDepth && a.expectations === b.expectations;
 }

@@ -31,6 +31,31 @@ export interface VerifyResult {
   readonly trusted: boolean;
   /** Earliest notAfter on `path`: the moment this chain stops verifying. */
   readonly earliestNotAfter: number;
+  /** The times between which this verdict holds: no certificate it weighed starts or stops being valid in between. */
+  readonly stable: TimeWindow;
+}
+
+/** [from, until) in epoch milliseconds. */
+export interface TimeWindow {
+  readonly from: number;
+  readonly until: number;
+}
+
+/**
+ * The window around `at` in which none of these certificates starts or stops being valid. Dates
+ * are the only way time enters a verdict, so inside it the same question has the same answer.
+ */
+function stableWindow(certs: Iterable<ParsedCertificate>, at: number): TimeWindow {
+  let from = -Infinity;
+  let until = Infinity;
+  for (const cert of certs) {
+    // Valid while notBefore <= at <= notAfter: the verdict can change at notBefore and just after notAfter.
+    for (const edge of [cert.notBefore, cert.notAfter + 1]) {
+      if (edge <= at) from = Math.max(from, edge);
+      else until = Math.min(until, edge);
+    }
+  }
+  return { from, until };
 }
 
 type PathEnd = 'anchor' | 'self_signed' | 'no_issuer' | 'too_long';
@@ -114,6 +139,8 @@ export function verifyChain(input: VerifyInput): VerifyResult {
   const maxDepth = input.maxDepth ?? DEFAULT_MAX_DEPTH;
   let best: Candidate | undefined;
   let explored = 0;
+  // Every certificate on a scored path: their dates decided the scores, and so which path won.
+  const weighed = new Set<ParsedCertificate>();
 
   const visit = (path: ParsedCertificate[]): void => {
     if (explored >= MAX_PATHS || (best !== undefined && best.reasons.size === 0)) return;
@@ -125,6 +152,7 @@ export function verifyChain(input: VerifyInput): VerifyResult {
     if (end === undefined && path.length > maxDepth) end = 'too_long';
     if (end !== undefined) {
       explored++;
+      for (const cert of path) weighed.add(cert);
       const candidate = evaluate(input, path, end);
       if (best === undefined || better(candidate, best)) best = candidate;
       return;
@@ -134,6 +162,7 @@ export function verifyChain(input: VerifyInput): VerifyResult {
   visit([leaf]);
 
   const chosen = best ?? evaluate(input, [leaf], 'no_issuer');
+  weighed.add(leaf);
   const reasons = new Set(chosen.reasons);
   if (input.serverName !== undefined && !certificateMatchesName(leaf, input.serverName)) reasons.add('hostname_mismatch');
   return {
@@ -142,5 +171,6 @@ export function verifyChain(input: VerifyInput): VerifyResult {
     path: chosen.path,
     trusted: chosen.trusted,
     earliestNotAfter: Math.min(...chosen.path.map((c) => c.notAfter)),
+    stable: stableWindow(weighed, input.at),
   };
 }

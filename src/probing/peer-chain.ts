@@ -53,17 +53,18 @@ export class PeerChains {
    * where the socket goes (address, port, name): two nodes may present one leaf with different
    * chains, one of them without its intermediate, and each must be judged on its own.
    */
-  take(socket: TLSSocket, endpoint: string): Buffer[] {
+  take(socket: TLSSocket, endpoint: string): readonly Buffer[] {
     const leaf = sessionLeaf(socket);
     const leafKey = leaf === undefined ? undefined : `${endpoint}\u0000${createHash('sha256').update(leaf).digest('hex')}`;
     const known = leafKey === undefined ? undefined : this.byLeaf.get(leafKey);
     const now = this.now();
-    if (known !== undefined && now - known.checkedAt < CHAIN_RECHECK_MS) return [...known.presented];
+    // The same array each time: verification knows it has judged this very chain before.
+    if (known !== undefined && now - known.checkedAt < CHAIN_RECHECK_MS) return known.presented;
     const linked = linkedChain(socket);
     const linkedKey = linked.map((cert) => cert.fingerprint256).join(',');
     const presented = known?.linkedKey === linkedKey ? known.presented : exactChain(socket);
     if (leafKey !== undefined) this.remember(leafKey, { linkedKey, presented, checkedAt: now });
-    return [...presented];
+    return presented;
   }
 
   private remember(leafKey: string, chain: KnownChain): void {

@@ -74,7 +74,7 @@ function ignore(): void {
 /** The sockets one probe opened, so a failure at any step closes them all. */
 type Track = (socket: Socket) => void;
 /** Reads the presented chain off a socket whose handshake just finished. */
-type ChainReader = (socket: TLSSocket) => Buffer[];
+type ChainReader = (socket: TLSSocket) => readonly Buffer[];
 
 /** TCP to `address`, with the connect phase's reasons. */
 async function connect(address: string, port: number, signal: AbortSignal, track: Track): Promise<Socket> {
@@ -125,7 +125,7 @@ async function upgrade(tcp: Socket, protocol: StarttlsProtocol, serverName: stri
 
 interface Handshake {
   readonly socket: TLSSocket;
-  readonly chain: Buffer[];
+  readonly chain: readonly Buffer[];
   /** The OCSP response the server stapled, if it sent one. */
   readonly ocspResponse: Buffer | undefined;
 }
@@ -199,7 +199,7 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
     const opened: Socket[] = [];
     // A TLS 1.2 server refuses our certificate with an alert inside the handshake, after sending its
     // chain; the chain can be read only while that error is being emitted.
-    let seenAtError: { chain: Buffer[]; tls: TlsFacts } | undefined;
+    let seenAtError: { chain: readonly Buffer[]; tls: TlsFacts } | undefined;
     const track: Track = (socket) => {
       opened.push(socket);
       if (request.clientCertificate === undefined || !(socket instanceof TLSSocket)) return;

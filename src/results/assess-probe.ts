@@ -50,7 +50,7 @@ export function assessProbe(input: AssessInput): TargetResult {
   const chain = input.analyzer.analyze({
     chain: received.chain, trust: input.trust, serverName: input.serverName, policy: input.policy, at: clock.now(),
     ...(input.expectations === undefined ? {} : { expectations: input.expectations }),
-  });
+  }, input.previous?.chain);
   return {
     target: input.target,
     finishedAt: clock.now(),

@@ -1,13 +1,14 @@
 import { prerenderTarget, renderResultFamilies } from '../../src/metrics/target-families';
 import type { TargetResult } from '../../src/results/target-result';
 import type { ChainAnalysis } from '../../src/pki/analyze-chain';
+import { TrustStore } from '../../src/pki/trust-store';
 import { parseMetrics, select, value } from '../support/metrics-text';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const DAY = 86_400_000;
 
 function result(earliestNotAfter: number | undefined, target = 'shop'): TargetResult {
-  const chain: ChainAnalysis = { presented: [], verified: false, reasons: ['expired'], path: [], trusted: true, earliestNotAfter };
+  const chain: ChainAnalysis = { presented: [], verified: false, reasons: ['expired'], path: [], trusted: true, earliestNotAfter, input: { chain: [], trust: new TrustStore([]), serverName: undefined, at: NOW }, stable: { from: NOW, until: NOW } };
   return { target, finishedAt: NOW - 1000, failure: undefined, address: '192.0.2.1', phases: { dns: 0.0012345678 }, tls: undefined, chain };
 }
 

@@ -158,4 +158,53 @@ describe('ChainAnalyzer', () => {
     expect(result.path).toHaveLength(3);
     expect(result.presented.map((p) => p.cert === undefined)).toEqual([false, true, false]);
   });
+
+  describe('reusing the previous analysis', () => {
+    const trust = (): TrustStore => new TrustStore([parse(pki.root)]);
+
+    it('answers the same question inside its window with the same object, and asks again past notAfter', () => {
+      const question = { chain: [pki.valid.der, pki.intermediate.der], trust: trust(), serverName: 'localhost', at: pki.now.getTime() };
+      const first = analyzer.analyze(question);
+      expect(first.verified).toBe(true);
+      expect(first.stable.until).toBe(pki.valid.notAfter.getTime() + 1);
+      const lastValid = { ...question, at: pki.valid.notAfter.getTime() };
+      expect(analyzer.analyze(lastValid, first)).toBe(first);
+      const after = analyzer.analyze({ ...question, at: pki.valid.notAfter.getTime() + 1 }, first);
+      expect(after).not.toBe(first);
+      expect(after.reasons).toEqual(['expired']);
+    });
+
+    it('asks again for another chain array, trust store, name or policy', () => {
+      const question = { chain: [pki.valid.der, pki.intermediate.der], trust: trust(), serverName: 'localhost', at: pki.now.getTime() };
+      const first = analyzer.analyze(question);
+      expect(analyzer.analyze({ ...question }, first)).toBe(first);
+      expect(analyzer.analyze({ ...question, chain: [...question.chain] }, first)).not.toBe(first);
+      expect(analyzer.analyze({ ...question, trust: new TrustStore([]) }, first).reasons).toEqual(['untrusted_root']);
+      expect(analyzer.analyze({ ...question, serverName: 'other.test' }, first).reasons).toEqual(['hostname_mismatch']);
+      expect(analyzer.analyze({ ...question, policy: 'rfc5280' }, first)).not.toBe(first);
+    });
+
+    it('gives the verdict a fresh analysis gives, at every moment across the certificates\' dates', () => {
+      const chains = [
+        [pki.valid.der, pki.intermediate.der],
+        [pki.notYetValid.der, pki.intermediate.der],
+        [pki.leafUnderShortIntermediate.der, pki.shortIntermediate.der],
+        [pki.valid.der, pki.intermediate.der, pki.crossSignedRoot.der],
+      ];
+      const anchors = new TrustStore([parse(pki.root), parse(pki.oldRoot)]);
+      for (const chain of chains) {
+        const dates = chain.flatMap((der) => {
+          const cert = parseCertificate(der);
+          return [cert.notBefore - 1, cert.notBefore, cert.notAfter, cert.notAfter + 1];
+        }).sort((a, b) => a - b);
+        let previous = analyzer.analyze({ chain, trust: anchors, serverName: 'localhost', at: (dates[0] ?? 0) - days(1) });
+        for (const at of dates) {
+          const reused = analyzer.analyze({ chain, trust: anchors, serverName: 'localhost', at }, previous);
+          const fresh = analyzer.analyze({ chain, trust: anchors, serverName: 'localhost', at });
+          expect([at, reused.reasons, reused.path.map((c) => c.fingerprintSha256)]).toEqual([at, fresh.reasons, fresh.path.map((c) => c.fingerprintSha256)]);
+          previous = reused;
+        }
+      }
+    });
+  });
 });

@@ -72,7 +72,7 @@ describe('PeerChains', () => {
     const server = await serve([pki.valid, pki.intermediate]);
     const clock = manualClock();
     const chains = new PeerChains(clock.now);
-    const probe = (): Promise<{ chain: Buffer[]; left: number }> => withSocket(server.port, (s) => ({ chain: chains.take(s, 'service.test'), left: remaining(s) }));
+    const probe = (): Promise<{ chain: readonly Buffer[]; left: number }> => withSocket(server.port, (s) => ({ chain: chains.take(s, 'service.test'), left: remaining(s) }));
     // Node 20 empties the session's chain on getPeerX509Certificate: the reason PeerChains exists.
     expect((await probe()).left).toBe(0);
     const second = await probe();

@@ -3,11 +3,12 @@
  * does not verify, then the earliest expiry; and where its chain comes from when a node is down.
  */
 import type { ChainAnalysis } from '../../src/pki/analyze-chain';
+import { TrustStore } from '../../src/pki/trust-store';
 import { combineAddresses } from '../../src/results/combine-addresses';
 import type { TargetResult } from '../../src/results/target-result';
 
 function chain(verified: boolean, earliestNotAfter: number): ChainAnalysis {
-  return { presented: [], verified, reasons: verified ? [] : ['expired'], path: [], trusted: verified, earliestNotAfter };
+  return { presented: [], verified, reasons: verified ? [] : ['expired'], path: [], trusted: verified, earliestNotAfter, input: { chain: [], trust: new TrustStore([]), serverName: undefined, at: 0 }, stable: { from: 0, until: 0 } };
 }
 
 function at(address: string, more: Partial<TargetResult>): TargetResult {
