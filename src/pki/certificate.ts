@@ -1,8 +1,8 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { rfc5280Time } from './der';
-import { readName, type DistinguishedName } from './distinguished-name';
+import { childrenOf, DerError, readElement, rfc5280Time, TAG } from './der';
+import { readName, readSharedName, type DistinguishedName } from './distinguished-name';
 import { bytesToIp } from './ip-address';
 
 /** keyUsage bits (RFC 5280 §4.2.1.3) that verification looks at. */
@@ -278,6 +278,24 @@ function readSignatureAlgorithm(cert: pkijs.Certificate): SignatureAlgorithm {
 }
 
 /**
+ * The signed bytes, the key and the signature as views of the DER, not copies: at 10,000 targets
+ * a copy of each is megabytes, and the DER is kept anyway. Called once asn1js has vouched for the
+ * structure, so a surprise here is still malformed input.
+ */
+function signedParts(der: Buffer): { tbs: Buffer; spki: Buffer; signature: Buffer } {
+  try {
+    const [tbs, , signature] = childrenOf(der, readElement(der, 0, der.length));
+    const fields = tbs === undefined ? [] : [...childrenOf(der, tbs)];
+    const spki = fields[fields[0]?.tag === TAG.context0 ? 6 : 5];
+    if (tbs === undefined || spki === undefined || signature === undefined) throw new DerError('a certificate is TBS, algorithm and signature');
+    // The BIT STRING's first content octet counts unused bits (0, checked in parseDecoded).
+    return { tbs: der.subarray(tbs.start, tbs.end), spki: der.subarray(spki.start, spki.end), signature: der.subarray(signature.contentStart + 1, signature.end) };
+  } catch (error) {
+    throw new MalformedCertificateError('not an X.509 certificate', { cause: error });
+  }
+}
+
+/**
  * Every way a certificate can be malformed ends in MalformedCertificateError, whatever pkijs or
  * asn1js throw on the way: callers classify by that type.
  */
@@ -343,14 +361,14 @@ function parseDecoded(der: Buffer): ParsedCertificate {
       }
     }
   }
-  const spki = Buffer.from(cert.subjectPublicKeyInfo.toSchema().toBER(false));
+  const { tbs: tbsBytes, spki, signature } = signedParts(der);
   return {
     der,
     fingerprintSha256: sha256Hex(der),
     version: cert.version + 1,
     serialHex: hex(cert.serialNumber.valueBlock.valueHexView),
     subject: readName(cert.subject),
-    issuer: readName(cert.issuer),
+    issuer: readSharedName(cert.issuer),
     notBefore,
     notAfter,
     basicConstraints,
@@ -365,10 +383,10 @@ function parseDecoded(der: Buffer): ParsedCertificate {
     criticalExtensions,
     spki,
     publicKey: readPublicKey(spki),
-    tbs: cert.tbsView,
+    tbs: tbsBytes,
     tbsSignatureOid: cert.signature.algorithmId,
     signatureAlgorithm,
-    signature: cert.signatureValue.valueBlock.valueHexView,
+    signature,
   };
 }
 

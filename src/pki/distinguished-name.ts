@@ -41,6 +41,23 @@ export function readName(name: pkijs.RelativeDistinguishedNames): DistinguishedN
   return { key: keys.join('/'), commonName, text: parts.join(', '), attributes: keys };
 }
 
+/** Names in use as issuers, by their DER: thousands of leaves from one CA share one object. */
+const shared = new Map<string, DistinguishedName>();
+const SHARED_MAX = 4096;
+
+/** readName, returning one shared object per distinct encoding of a name, so a name held by many certificates is stored once. */
+export function readSharedName(name: pkijs.RelativeDistinguishedNames): DistinguishedName {
+  const id = Buffer.from(name.valueBeforeDecode).toString('latin1');
+  let known = shared.get(id);
+  if (known === undefined) {
+    // A bound, not an LRU: past it, names start being shared again from scratch.
+    if (shared.size >= SHARED_MAX) shared.clear();
+    known = readName(name);
+    shared.set(id, known);
+  }
+  return known;
+}
+
 /** Attribute type names a person may write, by lowercase spelling: OpenSSL's short and long names. */
 const TYPE_BY_NAME: ReadonlyMap<string, string> = new Map([
   ...Object.entries(SHORT_NAMES).map(([oid, name]): [string, string] => [name.toLowerCase(), oid]),

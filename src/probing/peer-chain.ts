@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { childrenOf, DerError, readElement } from '../pki/der';
 
@@ -16,7 +16,7 @@ const DEFAULT_CAPACITY = 100_000;
 export const CHAIN_RECHECK_MS = 5 * 60_000;
 
 interface KnownChain {
-  /** The linked chain (leaf and issuers as Node links them) this was taken under. */
+  /** Digest of the linked chain (leaf and issuers as Node links them) this was taken under. */
   readonly linkedKey: string;
   /** The chain exactly as sent. */
   readonly presented: readonly Buffer[];
@@ -61,7 +61,7 @@ export class PeerChains {
     // The same array each time: verification knows it has judged this very chain before.
     if (known !== undefined && now - known.checkedAt < CHAIN_RECHECK_MS) return known.presented;
     const linked = linkedChain(socket);
-    const linkedKey = linked.map((cert) => cert.fingerprint256).join(',');
+    const linkedKey = createHash('sha256').update(linked.map((cert) => cert.fingerprint256).join(',')).digest('base64');
     const presented = known?.linkedKey === linkedKey ? known.presented : exactChain(socket);
     if (leafKey !== undefined) this.remember(leafKey, { linkedKey, presented, checkedAt: now });
     return presented;
@@ -119,11 +119,26 @@ function linkedChain(socket: TLSSocket): LinkedCertificate[] {
   return chain;
 }
 
+/** Issuer certificates by fingerprint: thousands of servers send the same intermediate, kept once. */
+const issuers = new Map<string, Buffer>();
+const ISSUERS_MAX = 4096;
+
+function sharedIssuer(cert: X509Certificate): Buffer {
+  let raw = issuers.get(cert.fingerprint256);
+  if (raw === undefined) {
+    // A bound, not an LRU: past it, issuers start being shared again from scratch.
+    if (issuers.size >= ISSUERS_MAX) issuers.clear();
+    raw = cert.raw;
+    issuers.set(cert.fingerprint256, raw);
+  }
+  return raw;
+}
+
 /** The presented stack in its order; empties the session's chain (see PeerChains), so at most once per socket. */
 function exactChain(socket: TLSSocket): Buffer[] {
   const chain: Buffer[] = [];
   for (let cert = socket.getPeerX509Certificate(); cert !== undefined && chain.length < MAX_CHAIN_LENGTH; cert = cert.issuerCertificate) {
-    chain.push(cert.raw);
+    chain.push(chain.length === 0 ? cert.raw : sharedIssuer(cert));
   }
   return chain;
 }
