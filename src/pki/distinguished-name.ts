@@ -1,5 +1,6 @@
 import * as asn1js from 'asn1js';
 import type * as pkijs from 'pkijs';
+import { InternPool } from '../intern-pool';
 
 export interface DistinguishedName {
   /** Comparison key: RFC 5280 §7.1-style folding (case, surrounding and repeated white space). */
@@ -42,20 +43,11 @@ export function readName(name: pkijs.RelativeDistinguishedNames): DistinguishedN
 }
 
 /** Names in use as issuers, by their DER: thousands of leaves from one CA share one object. */
-const shared = new Map<string, DistinguishedName>();
-const SHARED_MAX = 4096;
+const shared = new InternPool<DistinguishedName>(4096);
 
 /** readName, returning one shared object per distinct encoding of a name, so a name held by many certificates is stored once. */
 export function readSharedName(name: pkijs.RelativeDistinguishedNames): DistinguishedName {
-  const id = Buffer.from(name.valueBeforeDecode).toString('latin1');
-  let known = shared.get(id);
-  if (known === undefined) {
-    // A bound, not an LRU: past it, names start being shared again from scratch.
-    if (shared.size >= SHARED_MAX) shared.clear();
-    known = readName(name);
-    shared.set(id, known);
-  }
-  return known;
+  return shared.get(Buffer.from(name.valueBeforeDecode).toString('latin1'), () => readName(name));
 }
 
 /** Attribute type names a person may write, by lowercase spelling: OpenSSL's short and long names. */

@@ -1,5 +1,6 @@
-import { createHash, type X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
+import { InternPool } from '../intern-pool';
 import { childrenOf, DerError, readElement } from '../pki/der';
 
 /** Longer chains are hostile or broken; the first certificates are what verification needs. */
@@ -120,25 +121,13 @@ function linkedChain(socket: TLSSocket): LinkedCertificate[] {
 }
 
 /** Issuer certificates by fingerprint: thousands of servers send the same intermediate, kept once. */
-const issuers = new Map<string, Buffer>();
-const ISSUERS_MAX = 4096;
-
-function sharedIssuer(cert: X509Certificate): Buffer {
-  let raw = issuers.get(cert.fingerprint256);
-  if (raw === undefined) {
-    // A bound, not an LRU: past it, issuers start being shared again from scratch.
-    if (issuers.size >= ISSUERS_MAX) issuers.clear();
-    raw = cert.raw;
-    issuers.set(cert.fingerprint256, raw);
-  }
-  return raw;
-}
+const issuers = new InternPool<Buffer>(4096);
 
 /** The presented stack in its order; empties the session's chain (see PeerChains), so at most once per socket. */
 function exactChain(socket: TLSSocket): Buffer[] {
   const chain: Buffer[] = [];
   for (let cert = socket.getPeerX509Certificate(); cert !== undefined && chain.length < MAX_CHAIN_LENGTH; cert = cert.issuerCertificate) {
-    chain.push(chain.length === 0 ? cert.raw : sharedIssuer(cert));
+    chain.push(chain.length === 0 ? cert.raw : issuers.get(cert.fingerprint256, () => cert.raw));
   }
   return chain;
 }

@@ -1,6 +1,7 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type SecureContext, type SecureVersion, TLSSocket, type TLSSocketOptions } from 'node:tls';
 import type { Clock } from '../clock';
+import { InternPool } from '../intern-pool';
 import { referenceIdentity } from '../pki/server-name';
 import { classifyError, ProbeError, type ProbePhase } from './probe-failure';
 import type { PhaseDurations, ProbeOutcome, Prober, ProbeRequest, TlsFacts, VersionVerdicts } from './prober';
@@ -148,9 +149,14 @@ async function handshake(tcp: Socket, serverName: string, secureContext: SecureC
 }
 
 /** The protocol and IANA cipher name of a socket's handshake. */
+/** One object per protocol and cipher: every target's result holds one, and there are only a handful. */
+const sharedFacts = new InternPool<TlsFacts>(1000);
+
 function tlsFacts(socket: TLSSocket): TlsFacts {
-  const cipher = socket.getCipher() as Partial<ReturnType<TLSSocket['getCipher']>> | undefined;
-  return { version: socket.getProtocol() ?? 'unknown', cipher: cipher?.standardName ?? cipher?.name ?? 'unknown' };
+  const cipherInfo = socket.getCipher() as Partial<ReturnType<TLSSocket['getCipher']>> | undefined;
+  const version = socket.getProtocol() ?? 'unknown';
+  const cipher = cipherInfo?.standardName ?? cipherInfo?.name ?? 'unknown';
+  return sharedFacts.get(`${version} ${cipher}`, () => ({ version, cipher }));
 }
 
 /**

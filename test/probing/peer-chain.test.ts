@@ -104,6 +104,19 @@ describe('PeerChains', () => {
     expect(fingerprints(await withSocket(leafOnly.port, (s) => chains.take(s, `127.0.0.1 ${leafOnly.port}`)))).toEqual([pki.valid.fingerprintSha256]);
   });
 
+  it('hands every endpoint the same buffer for an intermediate they share, and one array per known chain', async () => {
+    const chains = new PeerChains(() => 0);
+    const a = await serve([pki.valid, pki.intermediate]);
+    const b = await serve([pki.wildcard, pki.intermediate]);
+    const fromA = await withSocket(a.port, (s) => chains.take(s, `127.0.0.1 ${a.port}`));
+    const fromB = await withSocket(b.port, (s) => chains.take(s, `127.0.0.1 ${b.port}`));
+    expect(fingerprints(fromB)).toEqual([pki.wildcard.fingerprintSha256, pki.intermediate.fingerprintSha256]);
+    expect(fromB[1]).toBe(fromA[1]);
+    expect(fromB[0]).not.toBe(fromA[0]);
+    // Unchanged, the chain comes back as the very same array: verification recognises it by that.
+    expect(await withSocket(a.port, (s) => chains.take(s, `127.0.0.1 ${a.port}`))).toBe(fromA);
+  });
+
   it('forgets the least recently checked leaf beyond its capacity and walks its chain again', async () => {
     const chains = new PeerChains(() => 0, 1);
     const a = await serve([pki.valid, pki.intermediate]);
