@@ -8,9 +8,9 @@ import type { TargetResult } from '../results/target-result';
 import { VERSION } from '../version';
 import type { AnyRegistry } from './any-registry';
 import type { Format } from './exposition';
-import { encodeBody, gzipBody, gzipSink, type EncodedBody } from './exposition-body';
+import { encodeBody, gzipBody, type ContentCoding, type EncodedBody } from './exposition-body';
 import { renderFileFamilies } from './file-families';
-import { configFamilyParts, countFamilyParts, prerenderTarget, renderResultFamilies, resultFamilyParts } from './target-families';
+import { configFamilyParts, countFamilyParts, encodeTarget, renderResultFamilies, resultFamilyParts } from './target-families';
 
 export interface ReloadStatus {
   readonly successful: boolean;
@@ -23,11 +23,10 @@ export interface RenderedMetrics {
   readonly body: string;
 }
 
-/** A /metrics body, and its gzip form (made while the body is written when the first scraper asks for gzip, else on first demand) shared like the body. */
+/** A /metrics body in one content coding, shared by every scraper that asks for it within RENDER_REUSE_MS. */
 export interface EncodedMetrics {
   readonly contentType: string;
   readonly body: EncodedBody;
-  gzipped(): Promise<EncodedBody>;
 }
 
 const CONTENT_TYPE: Readonly<Record<Format, string>> = {
@@ -38,7 +37,8 @@ const CONTENT_TYPE: Readonly<Record<Format, string>> = {
 /**
  * How long a rendered body is served again. Ten scrapers arriving together (HA pairs, federation,
  * a person with curl) then cost one rendering of thousands of targets, not ten; a second is
- * nothing next to scrape intervals, and a reload invalidates it at once.
+ * nothing next to scrape intervals, and a reload invalidates it at once. Bodies are kept per
+ * format and content coding: a gzip scrape keeps only its ~2.5 MB of gzip, not the 30 MB of text.
  */
 const RENDER_REUSE_MS = 1000;
 
@@ -89,7 +89,7 @@ export class ExporterMetrics {
   private readonly registries: Readonly<Record<Format, AnyRegistry>>;
   /** One per registry (prom-client renames counters in place for OpenMetrics); counted together. */
   private readonly probeRequests: Counter[] = [];
-  private readonly recent = new Map<Format, { readonly at: number; readonly rendered: Promise<EncodedMetrics> }>();
+  private readonly recent = new Map<`${Format} ${ContentCoding}`, { readonly at: number; readonly rendered: Promise<EncodedMetrics> }>();
 
   constructor(private readonly deps: ExporterMetricsDeps) {
     const build = (format: Format): AnyRegistry => {
@@ -135,29 +135,45 @@ export class ExporterMetrics {
     this.registries = { text: build('text'), openmetrics: build('openmetrics') };
   }
 
-  /** `gzip`: the scraper asks for gzip (Prometheus does), so compress while the body is written. */
-  render(accept: string | undefined, gzip = false): Promise<EncodedMetrics> {
+  /**
+   * The body for this Accept header in `coding` (gzip: the scraper asks for it, as Prometheus
+   * does, and it is deflated while it is written). A gzip scrape shortly after a text one gzips
+   * that text rather than rendering again; a text scrape after a gzip one renders its own.
+   */
+  render(accept: string | undefined, coding: ContentCoding = 'identity'): Promise<EncodedMetrics> {
     const format = negotiate(accept);
     const now = this.deps.clock.monotonic();
-    const recent = this.recent.get(format);
-    if (recent !== undefined && now - recent.at < RENDER_REUSE_MS) return recent.rendered;
-    const entry = { at: now, rendered: this.renderNow(format, gzip) };
-    this.recent.set(format, entry);
-    // Tens of megabytes at 10,000 targets: held for reuse, not until the next scrape a minute later.
+    const fresh = (c: ContentCoding): { readonly at: number; readonly rendered: Promise<EncodedMetrics> } | undefined => {
+      const recent = this.recent.get(`${format} ${c}`);
+      return recent !== undefined && now - recent.at < RENDER_REUSE_MS ? recent : undefined;
+    };
+    const reused = fresh(coding);
+    if (reused !== undefined) return reused.rendered;
+    const text = coding === 'gzip' ? fresh('identity') : undefined;
+    if (text === undefined) return this.remember(`${format} ${coding}`, now, this.renderNow(format, coding));
+    return this.remember(`${format} gzip`, text.at, text.rendered.then(async ({ contentType, body }) => ({ contentType, body: await gzipBody(body) })));
+  }
+
+  /** Keeps a body for reuse for RENDER_REUSE_MS from `at`: megabytes at 10,000 targets, not held until the next scrape a minute later. */
+  private remember(key: `${Format} ${ContentCoding}`, at: number, rendered: Promise<EncodedMetrics>): Promise<EncodedMetrics> {
+    const entry = { at, rendered };
+    this.recent.set(key, entry);
     setTimeout(() => {
-      if (this.recent.get(format) === entry) this.recent.delete(format);
+      if (this.recent.get(key) === entry) this.recent.delete(key);
     }, RENDER_REUSE_MS).unref();
-    return entry.rendered;
+    return rendered;
   }
 
   countProbeRequest(outcome: ProbeRequestOutcome): void {
     for (const counter of this.probeRequests) counter.labels(outcome).inc();
   }
 
-  /** Renders a just-recorded result's lines now, off the scrape's path. */
-  prepare(result: TargetResult): void {
+  /** Encodes a just-recorded result's lines now, off the scrape's path, and keeps them with the target in the store. */
+  prepare(result: TargetResult): Buffer {
     const { store } = this.deps;
-    prerenderTarget(result, store.countsOf(result.target), store.handshakeBuckets);
+    const encoded = encodeTarget(result, store.countsOf(result.target), store.handshakeBuckets);
+    store.attachRendered(result, encoded);
+    return encoded;
   }
 
   /** Forgets rendered bodies, so the next scrape shows a change (a reload) at once. */
@@ -165,31 +181,22 @@ export class ExporterMetrics {
     this.recent.clear();
   }
 
-  private async renderNow(format: Format, gzip: boolean): Promise<EncodedMetrics> {
+  private async renderNow(format: Format, coding: ContentCoding): Promise<EncodedMetrics> {
     const { store, clock, targets } = this.deps;
     const files = this.deps.files();
     const theirs = await this.registries[format].metrics();
-    // zlib works on the thread pool while the event loop writes the next chunk.
-    const sink = gzip ? gzipSink() : undefined;
-    let body: EncodedBody;
-    try {
-      body = await encodeBody(function* parts() {
-        yield* resultFamilyParts(store.results(), clock.now(), format, files.flatMap((source) => source.files.map((f) => f.result)));
-        yield* countFamilyParts(store.counts(), store.handshakeBuckets, format);
-        yield* configFamilyParts(targets(), format);
-        yield renderFileFamilies(files, format);
-        yield SEPARATOR[format];
-        yield theirs;
-      }(), sink === undefined ? undefined : (chunk) => { sink.write(chunk); });
-    } catch (error) {
-      // Nobody will read this gzip: end it, and let a failure of its own go with it.
-      sink?.end();
-      void sink?.body.catch(() => undefined);
-      throw error;
-    }
-    sink?.end();
-    let gzipped = sink?.body;
-    return { contentType: CONTENT_TYPE[format], body, gzipped: () => (gzipped ??= gzipBody(body)) };
+    const results = store.results();
+    // Encoded at each probe; a result recorded without prepare() (none in the daemon) is encoded now.
+    const encoded = results.map((result) => store.renderedOf(result.target) ?? this.prepare(result));
+    const body = await encodeBody(function* parts() {
+      yield* resultFamilyParts(results, encoded, clock.now(), format, files.flatMap((source) => source.files.map((f) => f.result)));
+      yield* countFamilyParts(encoded, format);
+      yield* configFamilyParts(targets(), format);
+      yield renderFileFamilies(files, format);
+      yield SEPARATOR[format];
+      yield theirs;
+    }(), coding);
+    return { contentType: CONTENT_TYPE[format], body };
   }
 }
 

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { constants, crc32, deflateRaw } from 'node:zlib';
+import { sectionEnd, sectionStart, sectionText } from './sections';
 
 /** A response body held as the chunks it was built in: each scraper streams the same buffers, none copies them. */
 export interface EncodedBody {
@@ -9,10 +10,20 @@ export interface EncodedBody {
 }
 
 /**
- * What a body is made of: strings, and runs of strings yielded as one array (a family's lines
- * for every target), so that a scrape does not pay a generator turn per target and family.
+ * Section `section` of each of these packed buffers (sections.ts), in order: one family's lines
+ * of every target, copied into the body as the bytes they were encoded to when probed.
  */
-export type BodyPart = string | readonly string[];
+export interface SectionsPart {
+  readonly section: number;
+  readonly of: readonly Buffer[];
+}
+
+/**
+ * What a body is made of: strings, runs of strings yielded as one array (a family's lines for
+ * every file), and sections of packed buffers, so that a scrape does not pay a generator turn
+ * per target and family.
+ */
+export type BodyPart = string | readonly string[] | SectionsPart;
 
 /**
  * Bytes per chunk: gzip deflates each on the thread pool and hands it back on a turn of the
@@ -24,6 +35,9 @@ const CHUNK_BYTES = 4 << 20;
 /** Strings of an array part joined per write. */
 const WRITE_BATCH = 32;
 
+/** Sections copied between two looks at the clock: a copy takes well under a microsecond. */
+const COPY_BATCH = 256;
+
 /**
  * Longest stretch of encoding between two turns of the event loop. Handshakes in flight (whose
  * latency we export) then wait at most this long for a scrape; yielding more often would make a
@@ -32,57 +46,115 @@ const WRITE_BATCH = 32;
 const SLICE_MS = 20;
 
 /**
- * Writes many small strings straight into ~4 MB buffers, giving the event loop a turn every
- * SLICE_MS. Lines are UTF-8-encoded into place: joining 250,000 of them into strings of
- * megabytes first and encoding those cost four times as long. `onChunk` sees every chunk as soon as it is full
- * (to gzip while the rest is still being written).
+ * Chunks whose gzip scrape is done with them, for the next scrape: freed, 4 MB blocks stay with
+ * glibc (its mmap threshold rises to them) and RSS grows with every burst of scrapes. A few are
+ * enough, since deflating keeps pace with writing.
  */
-export async function encodeBody(parts: Iterable<BodyPart>, onChunk?: (chunk: Buffer) => void): Promise<EncodedBody> {
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  let out = Buffer.allocUnsafe(CHUNK_BYTES);
-  let used = 0;
-  const flush = (): void => {
-    if (used === 0) return;
-    const chunk = out.subarray(0, used);
-    chunks.push(chunk);
-    bytes += used;
-    onChunk?.(chunk);
-    used = 0;
-  };
-  let sliceStart = performance.now();
-  const write = async (text: string): Promise<void> => {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit: only a string that may not fit is measured.
-    if (out.length - used < text.length * 3) {
-      const length = Buffer.byteLength(text);
-      if (out.length - used < length) {
-        flush();
-        out = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, length));
-      }
-    }
-    used += out.write(text, used);
-    if (performance.now() - sliceStart >= SLICE_MS) {
-      await nextTurn();
-      sliceStart = performance.now();
-    }
-  };
-  for (const part of parts) {
-    if (typeof part === 'string') {
-      await write(part);
-      continue;
-    }
-    // Each write into a buffer is a call into C++: a few dozen lines joined first halve the cost.
-    for (let i = 0; i < part.length; i += WRITE_BATCH) await write(part.slice(i, i + WRITE_BATCH).join(''));
-  }
-  flush();
-  return { chunks, bytes };
+const freeChunks: ArrayBufferLike[] = [];
+const FREE_CHUNKS_KEPT = 3;
+
+function takeChunk(bytes: number): Buffer {
+  const free = bytes <= CHUNK_BYTES ? freeChunks.pop() : undefined;
+  return free === undefined ? Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, bytes)) : Buffer.from(free);
 }
 
-/** A gzip body fed chunk by chunk while the text is still being written. */
-export interface GzipSink {
+/** Only for a chunk nothing reads any more: the next scrape writes over it. */
+function releaseChunk(chunk: Buffer): void {
+  const { buffer } = chunk;
+  if (buffer.byteLength === CHUNK_BYTES && freeChunks.length < FREE_CHUNKS_KEPT && !freeChunks.includes(buffer)) freeChunks.push(buffer);
+}
+
+/** Where encodeBody hands each full chunk, and the body it makes of them. */
+interface ChunkSink {
   write(chunk: Buffer): void;
   end(): void;
   readonly body: Promise<EncodedBody>;
+}
+
+/** The chunks themselves are the body, served to every scraper that shares it. */
+function textSink(): ChunkSink {
+  const chunks: Buffer[] = [];
+  let ended: () => void = () => undefined;
+  const body = new Promise<EncodedBody>((resolve) => {
+    ended = () => { resolve({ chunks, bytes: chunks.reduce((sum, c) => sum + c.length, 0) }); };
+  });
+  return { write: (chunk) => { chunks.push(chunk); }, end: () => { ended(); }, body };
+}
+
+export type ContentCoding = 'identity' | 'gzip';
+
+/**
+ * Writes the parts straight into ~4 MB chunks, giving the event loop a turn every SLICE_MS.
+ * Strings are UTF-8-encoded into place (joining 250,000 of them into strings of megabytes first
+ * and encoding those cost four times as long); sections are copied as they are. For gzip, each
+ * chunk is deflated as soon as it is full, while the rest is written, and then reused: the text
+ * is not kept.
+ */
+export async function encodeBody(parts: Iterable<BodyPart>, coding: ContentCoding = 'identity'): Promise<EncodedBody> {
+  const sink = coding === 'gzip' ? gzipSink(true) : textSink();
+  let out = takeChunk(0);
+  let used = 0;
+  const flush = (): void => {
+    if (used > 0) sink.write(out.subarray(0, used));
+    used = 0;
+  };
+  /** Room for `bytes` more in `out`. */
+  const reserve = (bytes: number): void => {
+    if (out.length - used >= bytes) return;
+    flush();
+    out = takeChunk(bytes);
+  };
+  let sliceStart = performance.now();
+  const pause = async (): Promise<void> => {
+    if (performance.now() - sliceStart < SLICE_MS) return;
+    await nextTurn();
+    sliceStart = performance.now();
+  };
+  const write = async (text: string): Promise<void> => {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: only a string that may not fit is measured.
+    if (out.length - used < text.length * 3) reserve(Buffer.byteLength(text));
+    used += out.write(text, used);
+    await pause();
+  };
+  const copy = async ({ section, of }: SectionsPart): Promise<void> => {
+    for (let i = 0; i < of.length; i++) {
+      if (i % COPY_BATCH === 0) await pause();
+      const packed = of[i] as Buffer;
+      const start = sectionStart(packed, section);
+      const end = sectionEnd(packed, section);
+      if (end === start) continue;
+      reserve(end - start);
+      used += packed.copy(out, used, start, end);
+    }
+  };
+  try {
+    for (const part of parts) {
+      if (typeof part === 'string') await write(part);
+      else if ('section' in part) await copy(part);
+      // Each write into a buffer is a call into C++: a few dozen lines joined first halve the cost.
+      else for (let i = 0; i < part.length; i += WRITE_BATCH) await write(part.slice(i, i + WRITE_BATCH).join(''));
+    }
+    if (used === 0) releaseChunk(out);
+    flush();
+  } catch (error) {
+    // Nobody will read this body: end it, and let a failure of its own (gzip) go with it.
+    sink.end();
+    void sink.body.catch(() => undefined);
+    throw error;
+  }
+  sink.end();
+  return sink.body;
+}
+
+/** The same parts as one string: for a /probe answer, a few kilobytes. */
+export function bodyText(parts: Iterable<BodyPart>): string {
+  let text = '';
+  for (const part of parts) {
+    if (typeof part === 'string') text += part;
+    else if ('section' in part) for (const packed of part.of) text += sectionText(packed, part.section);
+    else text += part.join('');
+  }
+  return text;
 }
 
 /** gzip member header (RFC 1952): deflate, no name or time, OS unknown. */
@@ -108,9 +180,10 @@ function deflateChunk(chunk: Buffer): Promise<Buffer> {
  * gzip at level 1, pigz-style: each chunk is deflated on its own on the thread pool (in parallel,
  * off the event loop) as soon as it is written, and the member's CRC-32 is summed chunk by chunk,
  * so the gzip body is ready a few milliseconds after the text. One member, as every client reads;
- * exposition text is so repetitive that it still shrinks about 12x.
+ * exposition text is so repetitive that it still shrinks about 12x. `reuseChunks`: the chunks are
+ * this sink's alone, so each goes back to the pool once deflated.
  */
-export function gzipSink(): GzipSink {
+function gzipSink(reuseChunks: boolean): ChunkSink {
   const deflated: Promise<Buffer>[] = [];
   let crc = 0;
   let size = 0;
@@ -128,6 +201,7 @@ export function gzipSink(): GzipSink {
       crc = crc32(chunk, crc);
       size += chunk.length;
       const part = deflateChunk(chunk);
+      if (reuseChunks) void part.finally(() => { releaseChunk(chunk); }).catch(() => undefined);
       // Awaited by `body` once the text is done; a failure before then is not unhandled.
       part.catch(() => undefined);
       deflated.push(part);
@@ -137,8 +211,9 @@ export function gzipSink(): GzipSink {
   };
 }
 
+/** The gzip form of a text body that stays in use (cached, being sent): its chunks are only read. */
 export function gzipBody(body: EncodedBody): Promise<EncodedBody> {
-  const sink = gzipSink();
+  const sink = gzipSink(false);
   for (const chunk of body.chunks) sink.write(chunk);
   sink.end();
   return sink.body;

@@ -5,8 +5,9 @@ import { OCSP_STATUSES } from '../pki/ocsp';
 import type { FileResult } from '../results/file-result';
 import type { TargetCounts } from '../results/results-store';
 import type { TargetResult } from '../results/target-result';
-import type { BodyPart } from './exposition-body';
+import { bodyText, type BodyPart } from './exposition-body';
 import { escapeLabelValue, familyHeader, formatValue, line, type Format, type MetricType } from './exposition';
+import { packSections } from './sections';
 
 const DAY_MS = 86_400_000;
 
@@ -152,52 +153,14 @@ const REMAINING_DAYS: Family = {
   help: 'Days until the earliest notAfter on the chain verification built, leaf to anchor (negative once expired); per target and per certificate file.',
 };
 
-/**
- * Rendered fragments per result: results are immutable and replaced by each probe, so a
- * fragment is built once per probe and a scrape of 10,000 targets mostly copies bytes.
- */
-const fragments = new WeakMap<TargetResult, string[]>();
+const COUNT_FAMILIES: readonly Family[] = [
+  { name: 'certexp_probes_total', type: 'counter', help: 'Probes run.' },
+  { name: 'certexp_probe_failures_total', type: 'counter', help: 'Probes that got no certificate chain, by reason.' },
+  { name: 'certexp_verify_failures_total', type: 'counter', help: 'Probes whose chain failed verification, by reason.' },
+  { name: 'certexp_tls_handshake_duration_seconds', type: 'histogram', help: 'TLS handshake latency, from TCP connected to handshake done.' },
+];
 
-function fragmentsOf(result: TargetResult): readonly string[] {
-  let cached = fragments.get(result);
-  if (cached === undefined) {
-    cached = RESULT_FAMILIES.map((family) => family.lines(result, result.target));
-    fragments.set(result, cached);
-  }
-  return cached;
-}
-
-/**
- * The result-derived families for these results and certificate files, remaining days computed
- * at `now`, as the many small strings they are cached in: the caller decides how to join them
- * (exposition-body.ts).
- */
-export function* resultFamilyParts(results: readonly TargetResult[], now: number, format: Format, files: readonly FileResult[] = []): Generator<BodyPart> {
-  const perResult = results.map(fragmentsOf);
-  for (const [index, family] of RESULT_FAMILIES.entries()) {
-    yield familyHeader(family.name, family.help, family.type, format);
-    yield perResult.map((texts) => texts[index] ?? '');
-    if (family.fileLines !== undefined) yield files.map((file) => family.fileLines?.(file) ?? '');
-  }
-  yield familyHeader(REMAINING_DAYS.name, REMAINING_DAYS.help, REMAINING_DAYS.type, format);
-  yield results.map((result) => {
-    const notAfter = result.chain?.earliestNotAfter;
-    return notAfter === undefined ? '' : targetLine(REMAINING_DAYS.name, result.target, '', (notAfter - now) / DAY_MS);
-  });
-  yield files.map((file) => {
-    const notAfter = file.chain?.earliestNotAfter;
-    return notAfter === undefined ? '' : line(REMAINING_DAYS.name, fileSubject(file), (notAfter - now) / DAY_MS);
-  });
-}
-
-/** The result-derived families as one string: for a /probe answer, where there is one result. */
-export function renderResultFamilies(results: readonly TargetResult[], now: number, format: Format): string {
-  return [...resultFamilyParts(results, now, format)].flat().join('');
-}
-
-/** Count fragments per counts object, rebuilt only when a probe has been recorded since. */
-const countFragments = new WeakMap<Readonly<TargetCounts>, { probes: number; text: string[] }>();
-
+/** A target's lines of each COUNT_FAMILIES entry, from the running counts in the results store. */
 function countLines(target: string, c: Readonly<TargetCounts>, buckets: readonly number[]): string[] {
   const histogram = 'certexp_tls_handshake_duration_seconds';
   const { bucketCounts, sum, count } = c.handshake;
@@ -215,40 +178,58 @@ function countLines(target: string, c: Readonly<TargetCounts>, buckets: readonly
   ];
 }
 
-const COUNT_FAMILIES: readonly Family[] = [
-  { name: 'certexp_probes_total', type: 'counter', help: 'Probes run.' },
-  { name: 'certexp_probe_failures_total', type: 'counter', help: 'Probes that got no certificate chain, by reason.' },
-  { name: 'certexp_verify_failures_total', type: 'counter', help: 'Probes whose chain failed verification, by reason.' },
-  { name: 'certexp_tls_handshake_duration_seconds', type: 'histogram', help: 'TLS handshake latency, from TCP connected to handshake done.' },
-];
-
-/** A target's count lines, rebuilt only when a probe has been recorded since they were last built. */
-function countFragment(target: string, c: Readonly<TargetCounts>, buckets: readonly number[]): string[] {
-  let cached = countFragments.get(c);
-  if (cached?.probes !== c.probes) {
-    cached = { probes: c.probes, text: countLines(target, c, buckets) };
-    countFragments.set(c, cached);
-  }
-  return cached.text;
-}
-
-/** Counters and the handshake histogram, from the running counts in the results store. */
-export function* countFamilyParts(counts: readonly (readonly [string, Readonly<TargetCounts>])[], buckets: readonly number[], format: Format): Generator<BodyPart> {
-  const perTarget = counts.map(([target, c]) => countFragment(target, c, buckets));
-  for (const [index, family] of COUNT_FAMILIES.entries()) {
-    yield familyHeader(family.name, family.help, family.type, format);
-    yield perTarget.map((text) => text[index] ?? '');
-  }
+/**
+ * A target's lines of every per-target family that does not depend on the time of the scrape:
+ * one text per RESULT_FAMILIES entry, then one per COUNT_FAMILIES entry (empty without counts,
+ * as for a /probe answer).
+ */
+export function targetFamilyTexts(result: TargetResult, counts: Readonly<TargetCounts> | undefined, buckets: readonly number[]): string[] {
+  const counted = counts === undefined ? COUNT_FAMILIES.map(() => '') : countLines(result.target, counts, buckets);
+  return [...RESULT_FAMILIES.map((family) => family.lines(result, result.target)), ...counted];
 }
 
 /**
- * Builds a target's lines as its probe is recorded rather than at the next scrape: probes are
- * spread over the interval, so the work is too, and a scrape of 10,000 targets only joins
- * strings (the same CPU, without a scrape waiting on all of it at once).
+ * A target's lines packed as bytes, one section per family (sections.ts): built when its probe is
+ * recorded, since probes are spread over the interval and so is the work, and a scrape of 10,000
+ * targets only copies bytes. Results and counts change only together, by the next probe.
  */
-export function prerenderTarget(result: TargetResult, counts: Readonly<TargetCounts> | undefined, buckets: readonly number[]): void {
-  fragmentsOf(result);
-  if (counts !== undefined) countFragment(result.target, counts, buckets);
+export function encodeTarget(result: TargetResult, counts: Readonly<TargetCounts> | undefined, buckets: readonly number[]): Buffer {
+  return packSections(targetFamilyTexts(result, counts, buckets));
+}
+
+/**
+ * The result-derived families for these results (`encoded[i]` is encodeTarget of `results[i]`)
+ * and certificate files, remaining days computed at `now`, as the parts a body is made of
+ * (exposition-body.ts).
+ */
+export function* resultFamilyParts(results: readonly TargetResult[], encoded: readonly Buffer[], now: number, format: Format, files: readonly FileResult[] = []): Generator<BodyPart> {
+  for (const [index, family] of RESULT_FAMILIES.entries()) {
+    yield familyHeader(family.name, family.help, family.type, format);
+    yield { section: index, of: encoded };
+    if (family.fileLines !== undefined) yield files.map((file) => family.fileLines?.(file) ?? '');
+  }
+  yield familyHeader(REMAINING_DAYS.name, REMAINING_DAYS.help, REMAINING_DAYS.type, format);
+  yield results.map((result) => {
+    const notAfter = result.chain?.earliestNotAfter;
+    return notAfter === undefined ? '' : targetLine(REMAINING_DAYS.name, result.target, '', (notAfter - now) / DAY_MS);
+  });
+  yield files.map((file) => {
+    const notAfter = file.chain?.earliestNotAfter;
+    return notAfter === undefined ? '' : line(REMAINING_DAYS.name, fileSubject(file), (notAfter - now) / DAY_MS);
+  });
+}
+
+/** The result-derived families as one string, from the same bytes as a scrape: for a /probe answer, where there is one result. */
+export function renderResultFamilies(results: readonly TargetResult[], now: number, format: Format): string {
+  return bodyText(resultFamilyParts(results, results.map((result) => encodeTarget(result, undefined, [])), now, format));
+}
+
+/** Counters and the handshake histogram: the count sections of encodeTarget, in the order of `encoded`. */
+export function* countFamilyParts(encoded: readonly Buffer[], format: Format): Generator<BodyPart> {
+  for (const [index, family] of COUNT_FAMILIES.entries()) {
+    yield familyHeader(family.name, family.help, family.type, format);
+    yield { section: RESULT_FAMILIES.length + index, of: encoded };
+  }
 }
 
 /** A target's configuration lines, built once per loaded config: targets are replaced, not changed, by a reload. */

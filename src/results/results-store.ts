@@ -25,6 +25,8 @@ export const DEFAULT_HANDSHAKE_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.
 interface Entry {
   result: TargetResult;
   readonly counts: TargetCounts;
+  /** The target's metric lines as metrics/ encoded them from this result and counts; cleared by the next record. */
+  rendered: Buffer | undefined;
 }
 
 function increment<K>(map: Map<K, number>, key: K): void {
@@ -46,10 +48,11 @@ export class ResultsStore {
     const previous = entry?.result;
     if (entry === undefined) {
       const handshake = { bucketCounts: this.handshakeBuckets.map(() => 0), sum: 0, count: 0 };
-      entry = { result, counts: { probes: 0, probeFailures: new Map(), verifyFailures: new Map(), handshake } };
+      entry = { result, counts: { probes: 0, probeFailures: new Map(), verifyFailures: new Map(), handshake }, rendered: undefined };
       this.entries.set(result.target, entry);
     }
     entry.result = result;
+    entry.rendered = undefined;
     entry.counts.probes++;
     if (result.failure !== undefined) increment(entry.counts.probeFailures, result.failure.reason);
     else for (const reason of result.chain?.reasons ?? []) increment(entry.counts.verifyFailures, reason);
@@ -72,6 +75,20 @@ export class ResultsStore {
 
   countsOf(target: string): Readonly<TargetCounts> | undefined {
     return this.entries.get(target)?.counts;
+  }
+
+  /**
+   * Keeps `rendered` (bytes derived from `result` and the target's counts) with the target while
+   * `result` is its latest: the next record() clears it, and it goes with the target.
+   */
+  attachRendered(result: TargetResult, rendered: Buffer): void {
+    const entry = this.entries.get(result.target);
+    if (entry?.result === result) entry.rendered = rendered;
+  }
+
+  /** What attachRendered() left for the target's latest result, if anything. */
+  renderedOf(target: string): Buffer | undefined {
+    return this.entries.get(target)?.rendered;
   }
 
   results(): TargetResult[] {

@@ -32,10 +32,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.get('/metrics', async (request, reply) => {
     // Prometheus asks for gzip: 30 MB at 10,000 targets goes out as about 2.5 MB.
     const gzip = acceptsGzip(request.headers['accept-encoding']);
-    const rendered = await daemon.metrics.render(request.headers.accept, gzip);
-    const body = gzip ? await rendered.gzipped() : rendered.body;
+    const { contentType, body } = await daemon.metrics.render(request.headers.accept, gzip ? 'gzip' : 'identity');
     if (gzip) reply.header('content-encoding', 'gzip');
-    return reply.type(rendered.contentType).header('vary', 'accept-encoding').header('content-length', body.bytes).send(bodyStream(body));
+    return reply.type(contentType).header('vary', 'accept-encoding').header('content-length', body.bytes).send(bodyStream(body));
   });
 
   registerProbeEndpoint(app, { daemon, clock, options: deps.probe ?? { timeoutOffsetMs: DEFAULT_TIMEOUT_OFFSET_MS, concurrency: DEFAULT_ENDPOINT_CONCURRENCY } });

@@ -3,7 +3,8 @@ import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { systemClock } from '../../src/clock';
 import { Daemon } from '../../src/daemon';
-import { acceptsGzip, encodeBody, gzipBody, gzipSink } from '../../src/metrics/exposition-body';
+import { acceptsGzip, bodyText, encodeBody, gzipBody, type BodyPart } from '../../src/metrics/exposition-body';
+import { packSections } from '../../src/metrics/sections';
 import { buildApp } from '../../src/web/app';
 
 const text = (chunks: readonly Buffer[]): string => Buffer.concat(chunks).toString('utf8');
@@ -11,15 +12,23 @@ const text = (chunks: readonly Buffer[]): string => Buffer.concat(chunks).toStri
 describe('encodeBody', () => {
   it('writes parts into ~4 MB chunks that add up to the parts, multi-byte characters included', async () => {
     const parts = Array.from({ length: 250_000 }, (_, i) => `certexp_probe_success{target="t${i}.example.org ünï"} 1\n`);
-    const seen: Buffer[] = [];
-    const body = await encodeBody(parts, (chunk) => seen.push(chunk));
+    const body = await encodeBody(parts);
     expect(text(body.chunks)).toBe(parts.join(''));
     expect(body.bytes).toBe(Buffer.byteLength(parts.join('')));
     expect(body.chunks.length).toBeGreaterThan(2);
     // A chunk ends only where the next part would not fit.
     for (const chunk of body.chunks.slice(0, -1)) expect(chunk.length).toBeGreaterThan((4 << 20) - 100);
-    expect(seen.length).toBe(body.chunks.length);
-    expect(seen.every((chunk, i) => chunk === body.chunks[i])).toBe(true);
+  });
+
+  it('copies sections of packed buffers as the bytes of their texts, across chunks, and bodyText reads the same', async () => {
+    const texts = (i: number): string[] => [`a{target="t${i} ünï"} 1\n`, '', i % 3 === 0 ? '' : `c{target="t${i}"} ${i}\nc{target="t${i}",x="€"} 2\n`];
+    const packed = Array.from({ length: 100_000 }, (_, i) => packSections(texts(i)));
+    const parts: BodyPart[] = ['# head\n', { section: 2, of: packed }, ['x\n', 'y\n'], { section: 1, of: packed }, { section: 0, of: packed }];
+    const expected = `# head\n${packed.map((_, i) => texts(i)[2]).join('')}x\ny\n${packed.map((_, i) => texts(i)[0]).join('')}`;
+    const body = await encodeBody(parts);
+    expect(body.chunks.length).toBeGreaterThan(1);
+    expect(text(body.chunks)).toBe(expected);
+    expect(bodyText(parts)).toBe(expected);
   });
 
   it('gives a part longer than a chunk a chunk of its own size', async () => {
@@ -46,11 +55,14 @@ describe('encodeBody', () => {
   });
 
   it('gzips chunk by chunk while the body is written, to one gzip member that gzip(1) and zlib read back', async () => {
-    const sink = gzipSink();
-    const body = await encodeBody([Array.from({ length: 250_000 }, (_, i) => `certexp_probes_total{target="t${i}"} ${i}\n`)], (chunk) => { sink.write(chunk); });
-    sink.end();
-    const gzipped = Buffer.concat((await sink.body).chunks);
+    const parts = [Array.from({ length: 250_000 }, (_, i) => `certexp_probes_total{target="t${i}"} ${i}\n`)];
+    // Side by side and then again: gzip gives its chunks back for reuse once deflated, and none
+    // may be one a text body still holds or another scrape is still writing.
+    const [body, ...concurrent] = await Promise.all([encodeBody(parts), encodeBody(parts, 'gzip'), encodeBody(parts, 'gzip')]);
+    const gzipped = Buffer.concat((await encodeBody(parts, 'gzip')).chunks);
     expect(body.chunks.length).toBeGreaterThan(1);
+    expect(text(body.chunks)).toBe(parts[0]?.join(''));
+    for (const other of concurrent) expect(Buffer.concat(other.chunks).equals(gzipped)).toBe(true);
     // Both check the trailer's CRC-32 and length against what they inflated.
     expect(gunzipSync(gzipped).toString('utf8')).toBe(text(body.chunks));
     expect(execFileSync('gzip', ['-dc'], { input: gzipped, maxBuffer: 64 << 20 }).equals(Buffer.concat(body.chunks))).toBe(true);
@@ -60,9 +72,7 @@ describe('encodeBody', () => {
   });
 
   it('gzips an empty body to a valid empty gzip', async () => {
-    const sink = gzipSink();
-    sink.end();
-    expect(gunzipSync(Buffer.concat((await sink.body).chunks)).length).toBe(0);
+    expect(gunzipSync(Buffer.concat((await encodeBody([], 'gzip')).chunks)).length).toBe(0);
   });
 
   it('gzips to a body that inflates back to the same text', async () => {

@@ -1,4 +1,4 @@
-import { prerenderTarget, renderResultFamilies } from '../../src/metrics/target-families';
+import { renderResultFamilies } from '../../src/metrics/target-families';
 import type { TargetResult } from '../../src/results/target-result';
 import type { ChainAnalysis } from '../../src/pki/analyze-chain';
 import { TrustStore } from '../../src/pki/trust-store';
@@ -37,13 +37,5 @@ describe('per-target families', () => {
 
   it('names counter families without _total in OpenMetrics headers only', () => {
     expect(renderResultFamilies([], NOW, 'openmetrics')).toMatch(/^# TYPE certexp_probe_success gauge$/m);
-  });
-
-  it('renders the same lines for a result prerendered at its probe as for one first met at the scrape', () => {
-    const prepared = result(NOW + DAY, 'shop');
-    const fresh = result(NOW + DAY, 'shop');
-    prerenderTarget(prepared, undefined, []);
-    expect(renderResultFamilies([prepared], NOW, 'text')).toBe(renderResultFamilies([fresh], NOW, 'text'));
-    expect(renderResultFamilies([prepared], NOW, 'text')).toContain('certexp_probe_success{target="shop"} 1');
   });
 });
