@@ -11,10 +11,13 @@ export interface HandshakeHistogram {
 
 export interface TargetCounts {
   probes: number;
-  readonly probeFailures: Map<ProbeFailureReason, number>;
-  readonly verifyFailures: Map<VerifyFailureReason, number>;
+  probeFailures: ReadonlyMap<ProbeFailureReason, number>;
+  verifyFailures: ReadonlyMap<VerifyFailureReason, number>;
   readonly handshake: HandshakeHistogram;
 }
+
+/** Most targets never fail: they share this empty map until their first failure, not a map each. */
+const NONE: ReadonlyMap<never, never> = new Map<never, never>();
 
 /**
  * Few buckets: each is a series per target. 2 s is the line the shipped slow-handshake alert
@@ -29,8 +32,11 @@ interface Entry {
   rendered: Buffer | undefined;
 }
 
-function increment<K>(map: Map<K, number>, key: K): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
+/** The counts with `key` one higher: the same map once the target has one of its own. */
+function increment<K>(counts: ReadonlyMap<K, number>, key: K): ReadonlyMap<K, number> {
+  const own = counts === NONE ? new Map<K, number>() : (counts as Map<K, number>);
+  own.set(key, (own.get(key) ?? 0) + 1);
+  return own;
 }
 
 /**
@@ -48,14 +54,15 @@ export class ResultsStore {
     const previous = entry?.result;
     if (entry === undefined) {
       const handshake = { bucketCounts: this.handshakeBuckets.map(() => 0), sum: 0, count: 0 };
-      entry = { result, counts: { probes: 0, probeFailures: new Map(), verifyFailures: new Map(), handshake }, rendered: undefined };
+      entry = { result, counts: { probes: 0, probeFailures: NONE, verifyFailures: NONE, handshake }, rendered: undefined };
       this.entries.set(result.target, entry);
     }
     entry.result = result;
     entry.rendered = undefined;
     entry.counts.probes++;
-    if (result.failure !== undefined) increment(entry.counts.probeFailures, result.failure.reason);
-    else for (const reason of result.chain?.reasons ?? []) increment(entry.counts.verifyFailures, reason);
+    const { counts } = entry;
+    if (result.failure !== undefined) counts.probeFailures = increment(counts.probeFailures, result.failure.reason);
+    else for (const reason of result.chain?.reasons ?? []) counts.verifyFailures = increment(counts.verifyFailures, reason);
     const seconds = result.failure === undefined ? result.phases.handshake : undefined;
     if (seconds !== undefined) this.observe(entry.counts.handshake, seconds);
     return previous;
