@@ -7,6 +7,7 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningFleet } from './fleet-control';
 import { countSamples, get, PROMETHEUS_ACCEPT, sampleValue, scrapeLatency, sumSamples, TEXT_ACCEPT, type ScrapeStats } from './http';
+import { shippedLaunch } from './launch';
 import { cpuSeconds, freePort, machineBusySeconds, memory, RssSampler, sleep, spawnTracked, stopChild } from './proc';
 
 export interface ScrapePlan {
@@ -212,7 +213,7 @@ export async function runCertexp(opts: CertexpRunOptions): Promise<CertexpRun> {
     `--web.listen-address=127.0.0.1:${port}`,
     `--probe.concurrency=${opts.concurrency}`,
     '--log.level=info',
-  ], { stdio: ['ignore', logFd, logFd], cwd: opts.repoRoot });
+  ], { stdio: ['ignore', logFd, logFd], cwd: opts.repoRoot, env: { ...process.env, ...shippedLaunch(opts.repoRoot).env } });
   closeSync(logFd);
   const pid = child.pid;
   if (pid === undefined) throw new Error('certexp did not start');

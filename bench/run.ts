@@ -13,6 +13,7 @@ import { startFleet, type RunningFleet } from './fleet-control';
 import { loadOrCreateFleetCerts } from './fleet-certs';
 import { FLOOR_WARMUP, type FloorResult } from './floor';
 import { firstLine, installCleanup, spawnTracked, stopAll, stopChild } from './proc';
+import { shippedLaunch } from './launch';
 import { formatSummary, summarizeProfile, type ProfileSummary } from './profile-summary';
 import { formatReport, evaluateGoals, type Goal } from './report';
 
@@ -69,6 +70,8 @@ export interface BenchResult {
   readonly certexpCommit: string;
   readonly blackbox: BlackboxBinary;
   readonly options: Options;
+  /** Environment the daemon ran with besides the bench's own (package.json's start script). */
+  readonly daemonEnv: Readonly<Record<string, string>>;
   readonly sizes: readonly SizeResult[];
   readonly goals: readonly Goal[];
 }
@@ -91,7 +94,8 @@ const USAGE = `Usage: npm run bench -- [flags]
   --blackbox=PATH|off       blackbox_exporter binary (default: found on PATH)
   --install-blackbox        apt-get install prometheus-blackbox-exporter when it is missing
   --blackbox-warmup=10      seconds of blackbox probing before its measured window
-  --node-args="FLAGS"       node flags for the daemon under test (e.g. --max-old-space-size=192)
+  --node-args="FLAGS"       node flags for the daemon under test instead of the shipped ones
+                            (package.json's start script; its environment is always applied)
   --cpu-prof                extra certexp runs per size under node --cpu-prof (steady + scrapes, saturated), summarized
   --out=bench/results       where the JSON goes
   --quick                   smoke run: --targets=300 --interval=10 --scraper-rounds=1
@@ -119,7 +123,7 @@ function parseOptions(argv: readonly string[]): Options {
       'install-blackbox': { type: 'boolean', default: false },
       'blackbox-warmup': { type: 'string', default: '10' },
       'cpu-prof': { type: 'boolean', default: false },
-      'node-args': { type: 'string', default: '' },
+      'node-args': { type: 'string' },
       out: { type: 'string', default: join(repoRoot, 'bench', 'results') },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -156,7 +160,7 @@ function parseOptions(argv: readonly string[]): Options {
     installBlackbox: values['install-blackbox'],
     blackboxWarmupSeconds: num('blackbox-warmup', values['blackbox-warmup'], 0),
     cpuProf: values['cpu-prof'],
-    nodeArgs: values['node-args'].split(' ').filter((arg) => arg !== ''),
+    nodeArgs: values['node-args'] === undefined ? shippedLaunch(repoRoot).nodeArgs : values['node-args'].split(' ').filter((arg) => arg !== ''),
     out: resolve(values.out),
   };
 }
@@ -367,6 +371,7 @@ async function main(): Promise<void> {
     certexpCommit: gitCommit(),
     blackbox,
     options,
+    daemonEnv: shippedLaunch(repoRoot).env,
     sizes,
     goals: evaluateGoals(sizes, blackbox, availableParallelism()),
   };

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { startFleet } from './fleet-control';
 import { loadOrCreateFleetCerts } from './fleet-certs';
 import { get, sampleValue, sumSamples, TEXT_ACCEPT } from './http';
+import { shippedLaunch } from './launch';
 import { freePort, installCleanup, memory, sleep, spawnTracked, stopAll, stopChild } from './proc';
 
 const benchDist = __dirname;
@@ -103,7 +104,11 @@ async function main(): Promise<void> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const logFd = openSync(join(workDir, `soak-${total}.log`), 'w');
-  const child = spawnTracked(process.execPath, [join(repoRoot, 'dist', 'main.js'), `--config.file=${configPath}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', logFd, logFd] });
+  // Started as npm start starts it: the memory settings are part of what the soak watches.
+  const launch = shippedLaunch(repoRoot);
+  const child = spawnTracked(process.execPath, [...launch.nodeArgs, join(repoRoot, 'dist', 'main.js'), `--config.file=${configPath}`, `--web.listen-address=127.0.0.1:${port}`], {
+    stdio: ['ignore', logFd, logFd], env: { ...process.env, ...launch.env },
+  });
   closeSync(logFd);
   const pid = child.pid;
   if (pid === undefined) throw new Error('certexp did not start');

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseMetrics, value } from '../support/metrics-text';
 import { freePort } from '../support/ports';
 import { startProcess, waitUntilServing, type RunningProcess } from '../e2e/processes';
+import { shippedLaunch } from '../../bench/launch';
 import { buildDockerfile, dockerIgnored, type Stage } from './dockerfile';
 import { ROOT } from './shipped';
 
@@ -64,6 +65,12 @@ describe('the Dockerfile, repeated step by step outside Docker', () => {
     expect(existsSync(app('node_modules', '.bin', 'tsc'))).toBe(false);
     expect(existsSync(app('src'))).toBe(false);
     expect(existsSync(app('dist', 'main.js'))).toBe(true);
+  });
+
+  it('starts node with the memory settings of npm start', () => {
+    const launch = shippedLaunch(ROOT);
+    expect(image.entrypoint).toEqual(['node', ...launch.nodeArgs, 'dist/main.js']);
+    expect(image.env).toEqual(expect.objectContaining(launch.env));
   });
 
   it('runs as a numeric non-root user, so Kubernetes runAsNonRoot can check it', () => {

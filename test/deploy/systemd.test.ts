@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithTool } from '../support/tools';
-import { DEPLOY } from './shipped';
+import { shippedLaunch } from '../../bench/launch';
+import { DEPLOY, ROOT } from './shipped';
 
 const UNIT = join(DEPLOY, 'systemd', 'certexp.service');
 
@@ -36,8 +37,12 @@ describe('the systemd unit', () => {
     expect(settings.has('MemoryDenyWriteExecute')).toBe(false);
   });
 
-  it('starts the built daemon on the default port and reloads it with SIGHUP', () => {
-    expect(settings.get('ExecStart')?.[0]).toMatch(/^\/usr\/bin\/node \/opt\/certexp\/dist\/main\.js --config\.file=\/etc\/certexp\/certexp\.yml --web\.listen-address=:9745$/);
+  it('starts the built daemon on the default port, as npm start does, and reloads it with SIGHUP', () => {
+    const launch = shippedLaunch(ROOT);
+    expect(settings.get('ExecStart')).toEqual([
+      ['/usr/bin/node', ...launch.nodeArgs, '/opt/certexp/dist/main.js', '--config.file=/etc/certexp/certexp.yml', '--web.listen-address=:9745'].join(' '),
+    ]);
+    expect(settings.get('Environment')).toEqual(expect.arrayContaining(Object.entries(launch.env).map(([name, value]) => `${name}=${value}`)));
     expect(settings.get('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
   });
 });
