@@ -148,10 +148,10 @@ async function handshake(tcp: Socket, serverName: string, secureContext: SecureC
   return { socket, chain, ocspResponse };
 }
 
-/** The protocol and IANA cipher name of a socket's handshake. */
 /** One object per protocol and cipher: every target's result holds one, and there are only a handful. */
 const sharedFacts = new InternPool<TlsFacts>(1000);
 
+/** The protocol and IANA cipher name of a socket's handshake. */
 function tlsFacts(socket: TLSSocket): TlsFacts {
   const cipherInfo = socket.getCipher() as Partial<ReturnType<TLSSocket['getCipher']>> | undefined;
   const version = socket.getProtocol() ?? 'unknown';

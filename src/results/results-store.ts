@@ -102,10 +102,6 @@ export class ResultsStore {
     return Array.from(this.entries.values(), (e) => e.result);
   }
 
-  counts(): [string, Readonly<TargetCounts>][] {
-    return Array.from(this.entries, ([target, e]): [string, TargetCounts] => [target, e.counts]);
-  }
-
   /** Forgets every target not in `keep`. */
   retain(keep: ReadonlySet<string>): void {
     for (const name of this.entries.keys()) if (!keep.has(name)) this.entries.delete(name);

@@ -67,10 +67,9 @@ describe('ResultsStore', () => {
     store.record(assess(refused, good));
     store.record(assess(ok([pki.expired.der, pki.intermediate.der]), good));
     store.record({ ...assess(refused, undefined), target: 'other' });
-    const counts = new Map(store.counts());
-    expect(counts.get('t')?.probes).toBe(3);
-    expect([...(counts.get('t')?.probeFailures ?? [])]).toEqual([['connection_refused', 1]]);
-    expect([...(counts.get('t')?.verifyFailures ?? [])]).toEqual([['expired', 1]]);
+    expect(store.countsOf('t')?.probes).toBe(3);
+    expect([...(store.countsOf('t')?.probeFailures ?? [])]).toEqual([['connection_refused', 1]]);
+    expect([...(store.countsOf('t')?.verifyFailures ?? [])]).toEqual([['expired', 1]]);
     store.retain(new Set(['other']));
     expect([...store.results()].map((r) => r.target)).toEqual(['other']);
   });
