@@ -138,6 +138,7 @@ export class Daemon {
       reloadStatus: () => this.reloadStatus,
       shard: this.shard,
       files: () => this.files.reports(),
+      holdProbes: () => this.scheduler.hold(),
     });
     this.scheduler = new Scheduler({
       clock: this.clock,

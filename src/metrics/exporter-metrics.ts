@@ -77,6 +77,8 @@ export interface ExporterMetricsDeps {
   readonly shard: Shard;
   /** The `files:` entries as their last passes left them. */
   readonly files: () => readonly FileSourceReport[];
+  /** Holds back the start of new probes (Scheduler.hold) while a body is rendered; call the result to let them go. */
+  readonly holdProbes: () => () => void;
 }
 
 /**
@@ -181,22 +183,31 @@ export class ExporterMetrics {
     this.recent.clear();
   }
 
+  /**
+   * Probes wait while this runs: it takes a core for 100-300 ms at 10,000 targets and yields
+   * between slices, so probes started meanwhile would stretch it and be timed across it.
+   */
   private async renderNow(format: Format, coding: ContentCoding): Promise<EncodedMetrics> {
     const { store, clock, targets } = this.deps;
-    const files = this.deps.files();
-    const theirs = await this.registries[format].metrics();
-    const results = store.results();
-    // Encoded at each probe; a result recorded without prepare() (none in the daemon) is encoded now.
-    const encoded = results.map((result) => store.renderedOf(result.target) ?? this.prepare(result));
-    const body = await encodeBody(function* parts() {
-      yield* resultFamilyParts(results, encoded, clock.now(), format, files.flatMap((source) => source.files.map((f) => f.result)));
-      yield* countFamilyParts(encoded, format);
-      yield* configFamilyParts(targets(), format);
-      yield renderFileFamilies(files, format);
-      yield SEPARATOR[format];
-      yield theirs;
-    }(), coding);
-    return { contentType: CONTENT_TYPE[format], body };
+    const release = this.deps.holdProbes();
+    try {
+      const files = this.deps.files();
+      const theirs = await this.registries[format].metrics();
+      const results = store.results();
+      // Encoded at each probe; a result recorded without prepare() (none in the daemon) is encoded now.
+      const encoded = results.map((result) => store.renderedOf(result.target) ?? this.prepare(result));
+      const body = await encodeBody(function* parts() {
+        yield* resultFamilyParts(results, encoded, clock.now(), format, files.flatMap((source) => source.files.map((f) => f.result)));
+        yield* countFamilyParts(encoded, format);
+        yield* configFamilyParts(targets(), format);
+        yield renderFileFamilies(files, format);
+        yield SEPARATOR[format];
+        yield theirs;
+      }(), coding);
+      return { contentType: CONTENT_TYPE[format], body };
+    } finally {
+      release();
+    }
   }
 }
 

@@ -46,9 +46,10 @@ const COPY_BATCH = 256;
 const SLICE_MS = 20;
 
 /**
- * Chunks whose gzip scrape is done with them, for the next scrape: freed, 4 MB blocks stay with
- * glibc (its mmap threshold rises to them) and RSS grows with every burst of scrapes. A few are
- * enough, since deflating keeps pace with writing.
+ * Chunks whose gzip scrape is done with them, for the next scrape, which then faults in no new
+ * pages. Where glibc's mmap threshold is left to float (the launchers fix it), freed 4 MB blocks
+ * would also stay with glibc, the threshold rising to them, and RSS grow with every burst of
+ * scrapes. A few are enough, since deflating keeps pace with writing.
  */
 const freeChunks: ArrayBufferLike[] = [];
 const FREE_CHUNKS_KEPT = 3;

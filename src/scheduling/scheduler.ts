@@ -16,6 +16,8 @@ export interface SchedulerOptions {
   readonly concurrency: number;
   /** Called when a job's slot comes while its previous run is still going (the run is skipped). */
   readonly onSkip?: (key: string) => void;
+  /** Longest a hold() keeps a due run waiting; DEFAULT_HOLD_LIMIT_MS unless set. */
+  readonly holdLimitMs?: number;
 }
 
 interface Slot {
@@ -26,6 +28,8 @@ interface Slot {
   version: number;
   busy: boolean;
   removed: boolean;
+  /** When the slot last joined the line of runs waiting to start. */
+  queuedAt: number;
 }
 
 interface HeapEntry {
@@ -38,6 +42,12 @@ interface HeapEntry {
 const MAX_TIMER_MS = 2_147_483_647;
 
 /**
+ * A held run starts at most this late: a second is nothing next to an interval, and runs due
+ * while renders follow one another still start.
+ */
+const DEFAULT_HOLD_LIMIT_MS = 1000;
+
+/**
  * Runs every job on its own interval, at a stable offset, never two runs of one job at once,
  * and never more than `concurrency` runs in all (the rest wait in FIFO order).
  */
@@ -46,7 +56,10 @@ export class Scheduler {
   private readonly heap = new MinHeap<HeapEntry>((a, b) => a.dueAt < b.dueAt);
   private readonly waiting: Slot[] = [];
   private running = 0;
+  private holds = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Wakes drain() when the first waiting run has been held for the hold limit. */
+  private holdTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -73,7 +86,7 @@ export class Scheduler {
         continue;
       }
       const offset = phaseOffset(job.key, job.intervalMs);
-      const slot: Slot = existing ?? { job, offset, dueAt: 0, version: 0, busy: false, removed: false };
+      const slot: Slot = existing ?? { job, offset, dueAt: 0, version: 0, busy: false, removed: false, queuedAt: 0 };
       slot.job = job;
       slot.offset = offset;
       this.slots.set(job.key, slot);
@@ -82,10 +95,27 @@ export class Scheduler {
     this.arm();
   }
 
+  /**
+   * Starts no run until the returned release is called, unless one has waited the hold limit:
+   * for the few hundred milliseconds of a /metrics body at thousands of targets. Handshakes
+   * started meanwhile would be timed across its slices of work, and would stretch it.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.drain();
+    };
+  }
+
   /** Stops starting runs and resolves once the running ones finish, or at `deadlineMs`. */
   async stop(deadlineMs: number): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer);
     this.heap.clear();
     for (const slot of this.waiting.splice(0)) slot.busy = false;
     if (this.running === 0) return;
@@ -126,6 +156,7 @@ export class Scheduler {
         continue;
       }
       slot.busy = true;
+      slot.queuedAt = now;
       this.waiting.push(slot);
     }
     this.drain();
@@ -134,8 +165,10 @@ export class Scheduler {
 
   private drain(): void {
     while (!this.stopped && this.running < this.options.concurrency) {
-      const slot = this.waiting.shift();
+      const slot = this.waiting[0];
       if (slot === undefined) return;
+      if (this.holds > 0 && !slot.removed && this.stillHeld(slot)) return;
+      this.waiting.shift();
       if (slot.removed) continue;
       this.running++;
       void slot.job.run().catch(() => undefined).finally(() => {
@@ -145,5 +178,18 @@ export class Scheduler {
         this.drain();
       });
     }
+  }
+
+  /** Whether a hold still keeps `slot` (first in line) waiting; if so, drain() runs again when it no longer does. */
+  private stillHeld(slot: Slot): boolean {
+    const wait = slot.queuedAt + (this.options.holdLimitMs ?? DEFAULT_HOLD_LIMIT_MS) - this.options.clock.now();
+    if (wait <= 0) return false;
+    if (this.holdTimer !== undefined) clearTimeout(this.holdTimer);
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      this.drain();
+    }, wait);
+    this.holdTimer.unref();
+    return true;
   }
 }

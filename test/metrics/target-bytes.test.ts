@@ -75,15 +75,34 @@ describe('per-target lines encoded as bytes', () => {
     ];
   });
 
-  function exporter(store: ResultsStore): ExporterMetrics {
+  function exporter(store: ResultsStore, holdProbes = (): (() => void) => () => undefined): ExporterMetrics {
     // Each render is 10 s after the last on this clock: never a body reused from the one before.
     let tick = 0;
     const clock: Clock = { now: () => now, monotonic: () => (tick += 10_000) };
-    return new ExporterMetrics({ store, targets: () => [], clock, reloadStatus: () => ({ successful: true, lastSuccessAt: 0 }), shard: WHOLE, files: () => [] });
+    return new ExporterMetrics({ store, targets: () => [], clock, reloadStatus: () => ({ successful: true, lastSuccessAt: 0 }), shard: WHOLE, files: () => [], holdProbes });
   }
 
   const bodyOf = async (metrics: ExporterMetrics, accept?: string): Promise<string> =>
     Buffer.concat((await metrics.render(accept)).body.chunks).toString('utf8');
+
+  it('holds back new probes from the start of each rendering until its body, gzip included, is ready', async () => {
+    const store = new ResultsStore();
+    for (const result of results) store.record(result);
+    const events: string[] = [];
+    const metrics = exporter(store, () => {
+      events.push('hold');
+      return () => { events.push('release'); };
+    });
+    for (const coding of ['gzip', 'identity'] as const) {
+      const rendered = metrics.render(undefined, coding);
+      expect(events).toEqual(['hold']);
+      const { body } = await rendered;
+      expect(events).toEqual(['hold', 'release']);
+      const text = Buffer.concat(body.chunks);
+      expect((coding === 'gzip' ? gunzipSync(text) : text).toString('utf8')).toContain('certexp_probe_success{target="ok"} 1\n');
+      events.length = 0;
+    }
+  });
 
   it('scrapes the same lines, family by family, as the strings each family renders for each target', async () => {
     const store = new ResultsStore();

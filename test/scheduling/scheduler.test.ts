@@ -266,6 +266,42 @@ describe('Scheduler', () => {
     for (const t of fast.starts) expect(lateness(t, 'retime', 100)).toBeLessThan(LATE_MS);
   }, TEST_TIMEOUT_MS);
 
+  it('starts no run while held, and starts the waiting one as soon as the hold is released', async () => {
+    const interval = 200;
+    const r = recordingJob('held', interval);
+    const scheduler = createScheduler();
+    const release = scheduler.hold();
+    scheduler.sync([r.job]);
+    // Past the first slot, well within the hold limit (1 s).
+    await sleep(interval + LATE_MS);
+    expect(r.starts).toEqual([]);
+    const releasedAt = Date.now();
+    release();
+    expect(await waitFor(() => r.starts.length === 1, LATE_MS)).toBe(true);
+    expect(r.starts[0]).toBeGreaterThanOrEqual(releasedAt);
+    // A second release of the same hold does not undo another one.
+    const other = scheduler.hold();
+    release();
+    await sleep(interval + LATE_MS);
+    expect(r.starts).toHaveLength(1);
+    other();
+    expect(await waitFor(() => r.starts.length === 2, LATE_MS)).toBe(true);
+  }, TEST_TIMEOUT_MS);
+
+  it('starts a held run once it has waited holdLimitMs, when the hold is never released', async () => {
+    const interval = 400;
+    const holdLimitMs = 150;
+    const r = recordingJob('held-too-long', interval);
+    const scheduler = createScheduler({ holdLimitMs });
+    scheduler.hold();
+    const syncedAt = Date.now();
+    scheduler.sync([r.job]);
+    const slot = nextSlot(syncedAt, phaseOffset(r.job.key, interval), interval);
+    expect(await waitFor(() => r.starts.length === 1, interval + holdLimitMs + LATE_MS)).toBe(true);
+    expect(r.starts[0]).toBeGreaterThanOrEqual(slot + holdLimitMs);
+    expect(r.starts[0]).toBeLessThanOrEqual(slot + holdLimitMs + LATE_MS);
+  }, TEST_TIMEOUT_MS);
+
   it('keeps scheduling a job when its run rejects', async () => {
     let runs = 0;
     const skips: string[] = [];
