@@ -36,6 +36,8 @@ export interface DaemonOptions {
   readonly configFile: string;
   readonly logger: Logger;
   readonly concurrency: number;
+  /** Scheduled probes due within one window this long start together (--probe.batch-window); default 0, each at its slot. */
+  readonly batchWindowMs?: number;
   /** Bounds of the handshake histogram, in seconds. */
   readonly handshakeBuckets?: readonly number[];
   readonly clock?: Clock;
@@ -143,6 +145,7 @@ export class Daemon {
     this.scheduler = new Scheduler({
       clock: this.clock,
       concurrency: options.concurrency,
+      batchWindowMs: options.batchWindowMs ?? 0,
       onSkip: (target) => { this.log.warn({ target }, 'probe skipped: the previous probe of this target is still running'); },
     });
   }

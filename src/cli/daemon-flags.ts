@@ -13,6 +13,8 @@ export interface DaemonFlags {
   readonly logLevel: string;
   readonly configCheck: boolean;
   readonly concurrency: number;
+  /** Scheduled probes due within one window this long (ms) start together at its end. */
+  readonly batchWindowMs: number;
   readonly handshakeBuckets: readonly number[];
   /** The targets this replica schedules; WHOLE when --shard is not given. */
   readonly shard: Shard;
@@ -21,6 +23,13 @@ export interface DaemonFlags {
   readonly help: boolean;
   readonly version: boolean;
 }
+
+/**
+ * At 10,000 targets a minute, about 8 probes start on each wakeup instead of 1: 10-25% less CPU
+ * per handshake on the bench fleet, for handshakes timed a few ms longer while they share the
+ * thread. A probe starts at most this late.
+ */
+export const DEFAULT_BATCH_WINDOW_MS = 50;
 
 /** Not one of the well-known exporter ports (9100 node, 9115 blackbox, 9219 ssl, 9793 x509). */
 export const DEFAULT_PORT = 9745;
@@ -35,6 +44,9 @@ export const USAGE = `Usage: certexp [flags]
   --web.config.file=PATH       TLS and basic auth for that address, exporter-toolkit format (default none)
   --log.level=LEVEL            ${LOG_LEVELS.join(', ')} (default info)
   --probe.concurrency=N        scheduled probes in flight at once across all targets (default 256)
+  --probe.batch-window=S       scheduled probes due within one window this many seconds long start
+                               together at its end, for less CPU each; 0 starts each at its slot
+                               (default ${DEFAULT_BATCH_WINDOW_MS / 1000}, at most 1)
   --probe.handshake-buckets=L  handshake histogram bounds in seconds (default 0.05,0.1,0.25,0.5,1,2,5)
   --probe.timeout-offset=S     seconds a /probe ends before Prometheus' scrape timeout
                                (X-Prometheus-Scrape-Timeout-Seconds) (default ${DEFAULT_TIMEOUT_OFFSET_MS / 1000})
@@ -72,6 +84,12 @@ function parseBuckets(text: string): number[] {
   return bounds;
 }
 
+/** A number of seconds, 0 or more, to the millisecond; `example` goes in the error. */
+function seconds(flag: string, text: string, example: string): number {
+  if (!/^\d{1,4}(?:\.\d{1,3})?$/.test(text)) throw new UsageError(`--${flag}=${text}: want a number of seconds, 0 or more (e.g. ${example})`);
+  return Number(text);
+}
+
 function wholeNumber(flag: string, text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${flag}=${text}: want a whole number of at least 1`);
@@ -92,6 +110,7 @@ export function parseDaemonFlags(argv: readonly string[], hostname: () => string
         'web.config.file': { type: 'string' },
         'log.level': { type: 'string', default: 'info' },
         'probe.concurrency': { type: 'string', default: '256' },
+        'probe.batch-window': { type: 'string', default: String(DEFAULT_BATCH_WINDOW_MS / 1000) },
         'probe.handshake-buckets': { type: 'string', default: DEFAULT_HANDSHAKE_BUCKETS.join(',') },
         'probe.timeout-offset': { type: 'string', default: String(DEFAULT_TIMEOUT_OFFSET_MS / 1000) },
         'probe.endpoint-concurrency': { type: 'string', default: String(DEFAULT_ENDPOINT_CONCURRENCY) },
@@ -108,9 +127,9 @@ export function parseDaemonFlags(argv: readonly string[], hostname: () => string
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log.level=${logLevel}: want one of ${LOG_LEVELS.join(', ')}`);
   const concurrency = wholeNumber('probe.concurrency', values['probe.concurrency']);
   const endpointConcurrency = wholeNumber('probe.endpoint-concurrency', values['probe.endpoint-concurrency']);
-  const offsetText = values['probe.timeout-offset'];
-  const offsetSeconds = /^\d{1,4}(?:\.\d{1,3})?$/.test(offsetText) ? Number(offsetText) : NaN;
-  if (Number.isNaN(offsetSeconds)) throw new UsageError(`--probe.timeout-offset=${offsetText}: want a number of seconds, 0 or more (e.g. 0.5)`);
+  const offsetSeconds = seconds('probe.timeout-offset', values['probe.timeout-offset'], '0.5');
+  const batchWindowSeconds = seconds('probe.batch-window', values['probe.batch-window'], '0.05');
+  if (batchWindowSeconds > 1) throw new UsageError(`--probe.batch-window=${values['probe.batch-window']}: at most 1 second`);
   let shard = WHOLE;
   if (values.shard !== undefined) {
     const parsed = parseShard(values.shard, hostname);
@@ -125,6 +144,7 @@ export function parseDaemonFlags(argv: readonly string[], hostname: () => string
     logLevel,
     configCheck: values['config.check'],
     concurrency,
+    batchWindowMs: batchWindowSeconds * 1000,
     handshakeBuckets: parseBuckets(values['probe.handshake-buckets']),
     shard,
     probeEndpoint: { timeoutOffsetMs: offsetSeconds * 1000, concurrency: endpointConcurrency },

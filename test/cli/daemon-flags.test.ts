@@ -16,3 +16,18 @@ describe('the /probe flags', () => {
     expect(() => parseDaemonFlags([flag])).toThrow(new UsageError(message));
   });
 });
+
+describe('--probe.batch-window', () => {
+  it('defaults to 50 ms, takes seconds to the millisecond, and 0 turns batching off', () => {
+    expect(parseDaemonFlags([]).batchWindowMs).toBe(50);
+    expect(parseDaemonFlags(['--probe.batch-window=0.2']).batchWindowMs).toBe(200);
+    expect(parseDaemonFlags(['--probe.batch-window=0']).batchWindowMs).toBe(0);
+  });
+
+  it.each<[string, string]>([
+    ['--probe.batch-window=50ms', '--probe.batch-window=50ms: want a number of seconds, 0 or more (e.g. 0.05)'],
+    ['--probe.batch-window=2', '--probe.batch-window=2: at most 1 second'],
+  ])('refuses %s', (flag, message) => {
+    expect(() => parseDaemonFlags([flag])).toThrow(new UsageError(message));
+  });
+});

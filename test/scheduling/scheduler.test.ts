@@ -302,6 +302,25 @@ describe('Scheduler', () => {
     expect(r.starts[0]).toBeLessThanOrEqual(slot + holdLimitMs + LATE_MS);
   }, TEST_TIMEOUT_MS);
 
+  it('starts the runs due within one batch window together, by its end and never before a slot', async () => {
+    const interval = 400;
+    const batchWindowMs = 100;
+    const recorders = Array.from({ length: 12 }, (_, i) => recordingJob(`batch-${i}`, interval));
+    const scheduler = createScheduler({ batchWindowMs });
+    const syncedAt = Date.now();
+    scheduler.sync(recorders.map((r) => r.job));
+    await sleep(interval + batchWindowMs + LATE_MS);
+    for (const r of recorders) {
+      const first = r.starts[0];
+      expect(first).toBeDefined();
+      const slot = nextSlot(syncedAt, phaseOffset(r.job.key, interval), interval);
+      expect(first).toBeGreaterThanOrEqual(slot);
+      expect(first).toBeLessThanOrEqual(Math.ceil(slot / batchWindowMs) * batchWindowMs + LATE_MS);
+    }
+    // 12 slots spread over 400 ms fall into at most 5 windows: several start on one wakeup.
+    expect(new Set(recorders.map((r) => r.starts[0])).size).toBeLessThanOrEqual(8);
+  }, TEST_TIMEOUT_MS);
+
   it('keeps scheduling a job when its run rejects', async () => {
     let runs = 0;
     const skips: string[] = [];
