@@ -29,6 +29,12 @@ export interface EncodedMetrics {
   readonly body: EncodedBody;
 }
 
+/** A body being rendered or rendered, and when (monotonic ms) its rendering began. */
+interface RecentBody {
+  readonly at: number;
+  readonly rendered: Promise<EncodedMetrics>;
+}
+
 const CONTENT_TYPE: Readonly<Record<Format, string>> = {
   text: Registry.PROMETHEUS_CONTENT_TYPE,
   openmetrics: Registry.OPENMETRICS_CONTENT_TYPE,
@@ -91,7 +97,7 @@ export class ExporterMetrics {
   private readonly registries: Readonly<Record<Format, AnyRegistry>>;
   /** One per registry (prom-client renames counters in place for OpenMetrics); counted together. */
   private readonly probeRequests: Counter[] = [];
-  private readonly recent = new Map<`${Format} ${ContentCoding}`, { readonly at: number; readonly rendered: Promise<EncodedMetrics> }>();
+  private readonly recent = new Map<`${Format} ${ContentCoding}`, RecentBody>();
 
   constructor(private readonly deps: ExporterMetricsDeps) {
     const build = (format: Format): AnyRegistry => {
@@ -145,7 +151,7 @@ export class ExporterMetrics {
   render(accept: string | undefined, coding: ContentCoding = 'identity'): Promise<EncodedMetrics> {
     const format = negotiate(accept);
     const now = this.deps.clock.monotonic();
-    const fresh = (c: ContentCoding): { readonly at: number; readonly rendered: Promise<EncodedMetrics> } | undefined => {
+    const fresh = (c: ContentCoding): RecentBody | undefined => {
       const recent = this.recent.get(`${format} ${c}`);
       return recent !== undefined && now - recent.at < RENDER_REUSE_MS ? recent : undefined;
     };
@@ -158,7 +164,7 @@ export class ExporterMetrics {
 
   /** Keeps a body for reuse for RENDER_REUSE_MS from `at`: megabytes at 10,000 targets, not held until the next scrape a minute later. */
   private remember(key: `${Format} ${ContentCoding}`, at: number, rendered: Promise<EncodedMetrics>): Promise<EncodedMetrics> {
-    const entry = { at, rendered };
+    const entry: RecentBody = { at, rendered };
     this.recent.set(key, entry);
     setTimeout(() => {
       if (this.recent.get(key) === entry) this.recent.delete(key);
