@@ -8,6 +8,7 @@ import type { PhaseDurations, ProbeOutcome, Prober, ProbeRequest, TlsFacts, Vers
 import { resolveAddresses, type Resolver } from './resolver';
 import { clientCertificateVerdict } from './client-certificate-verdict';
 import { connectAuthority, tunnel, type HttpProxy } from './http-connect';
+import { HandshakeRecorder } from './handshake-recorder';
 import { PeerChains } from './peer-chain';
 import { SecureContexts } from './secure-contexts';
 import type { StarttlsProtocol } from './starttls/upgrade';
@@ -75,7 +76,7 @@ function ignore(): void {
 /** The sockets one probe opened, so a failure at any step closes them all. */
 type Track = (socket: Socket) => void;
 /** Reads the presented chain off a socket whose handshake just finished. */
-type ChainReader = (socket: TLSSocket) => readonly Buffer[];
+type ChainReader<C> = (socket: TLSSocket) => C;
 
 /** TCP to `address`, with the connect phase's reasons. */
 async function connect(address: string, port: number, signal: AbortSignal, track: Track): Promise<Socket> {
@@ -124,21 +125,32 @@ async function upgrade(tcp: Socket, protocol: StarttlsProtocol, serverName: stri
   }
 }
 
-interface Handshake {
+/** The connect phase and, when the target names a protocol, its upgrade: a socket ready for TLS. */
+async function openForTls(to: Route, request: ProbeRequest, signal: AbortSignal, track: Track): Promise<Socket> {
+  const tcp = await open(to, signal, track);
+  if (request.starttls !== undefined) await upgrade(tcp, request.starttls, request.serverName, signal);
+  return tcp;
+}
+
+interface Handshake<C> {
   readonly socket: TLSSocket;
-  readonly chain: readonly Buffer[];
+  readonly chain: C;
   /** The OCSP response the server stapled, if it sent one. */
   readonly ocspResponse: Buffer | undefined;
 }
 
-/** TLS over the connected (and upgraded) socket, with SNI; we verify later ourselves, so nothing is rejected here. */
-async function handshake(tcp: Socket, serverName: string, secureContext: SecureContext, readChain: ChainReader, signal: AbortSignal, track: Track): Promise<Handshake> {
+/**
+ * TLS over the connected (and upgraded) socket, with SNI; we verify later ourselves, so nothing
+ * is rejected here. With `recorder` (made on `tcp`), TLS runs over its stream.
+ */
+async function handshake<C>(tcp: Socket, serverName: string, secureContext: SecureContext, readChain: ChainReader<C>, signal: AbortSignal, track: Track, recorder?: HandshakeRecorder): Promise<Handshake<C>> {
   // requestOCSP asks for a stapled response (status_request), as browsers do; it arrives before
   // secureConnect. tls.connect hands it to the TLSSocket, though @types/node lists it only there.
   const options: ConnectionOptions & Pick<TLSSocketOptions, 'requestOCSP'> = {
-    socket: tcp, secureContext, rejectUnauthorized: false, requestOCSP: true, ...sniFor(serverName),
+    socket: recorder?.stream ?? tcp, secureContext, rejectUnauthorized: false, requestOCSP: true, ...sniFor(serverName),
   };
   const socket = tlsConnect(options);
+  recorder?.watch(socket);
   track(socket);
   socket.on('error', ignore);
   let ocspResponse: Buffer | undefined;
@@ -169,8 +181,7 @@ async function acceptsVersion(to: Route, request: ProbeRequest, version: SecureV
   const track: Track = (socket) => { opened.push(socket); };
   const clientCertificate = request.clientCertificate === undefined ? {} : { clientCertificate: request.clientCertificate };
   try {
-    const tcp = await open(to, signal, track);
-    if (request.starttls !== undefined) await upgrade(tcp, request.starttls, request.serverName, signal);
+    const tcp = await openForTls(to, request, signal, track);
     const { socket } = await handshake(tcp, request.serverName, contexts.get({ minVersion: version, maxVersion: version, ...clientCertificate }), () => [], signal, track);
     closeGracefully(socket);
     return true;
@@ -200,12 +211,14 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
   return async (request: ProbeRequest, signal: AbortSignal): Promise<ProbeOutcome> => {
     // Chains are remembered per place and name: two nodes may serve one leaf with different chains.
     let endpoint = request.serverName;
-    const readChain: ChainReader = (socket) => chains.take(socket, endpoint);
+    // Set before each handshake: the one being read records what the server sends, or not.
+    let recorder: HandshakeRecorder | undefined;
+    const readChain = (socket: TLSSocket): readonly Buffer[] | undefined => chains.take(socket, endpoint, recorder);
     const phases: PhaseDurations = {};
     const opened: Socket[] = [];
     // A TLS 1.2 server refuses our certificate with an alert inside the handshake, after sending its
     // chain; the chain can be read only while that error is being emitted.
-    let seenAtError: { chain: readonly Buffer[]; tls: TlsFacts } | undefined;
+    let seenAtError: { chain: readonly Buffer[] | undefined; tls: TlsFacts } | undefined;
     const track: Track = (socket) => {
       opened.push(socket);
       if (request.clientCertificate === undefined || !(socket instanceof TLSSocket)) return;
@@ -229,8 +242,21 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
         await upgrade(tcp, request.starttls, request.serverName, signal);
         lap('starttls');
       }
-      const { socket, chain, ocspResponse } = await handshake(tcp, request.serverName, contexts.get(request), readChain, signal, track);
+      const context = contexts.get(request);
+      recorder = chains.shouldRecord(endpoint) ? new HandshakeRecorder(tcp) : undefined;
+      const first = await handshake(tcp, request.serverName, context, readChain, signal, track, recorder);
       lap('handshake');
+      let { socket, ocspResponse } = first;
+      let chain = first.chain;
+      if (chain === undefined) {
+        // A chain not seen here before, on a handshake not recorded (a renewed leaf): one more, recorded,
+        // whose chain, staple and protocol the result reports; the phases stay the first one's.
+        closeGracefully(socket);
+        const tcpAgain = await openForTls(to, request, signal, track);
+        const again = new HandshakeRecorder(tcpAgain);
+        recorder = again;
+        ({ socket, chain, ocspResponse } = await handshake(tcpAgain, request.serverName, context, (s) => chains.take(s, endpoint, again), signal, track, again));
+      }
       const cipher = socket.getCipher();
       const version = socket.getProtocol() ?? 'unknown';
       if (request.clientCertificate !== undefined && version === 'TLSv1.3') {
@@ -255,7 +281,8 @@ export function createTlsProber(deps: { readonly resolver: Resolver; readonly cl
     } catch (error) {
       for (const socket of opened.reverse()) socket.destroy();
       const failure = error instanceof ProbeError ? error : classifyError('handshake', error, false);
-      const seen = failure.reason === 'client_cert_rejected' && seenAtError !== undefined && seenAtError.chain.length > 0 ? { seen: seenAtError } : {};
+      const seenChain = seenAtError?.chain ?? [];
+      const seen = failure.reason === 'client_cert_rejected' && seenAtError !== undefined && seenChain.length > 0 ? { seen: { chain: seenChain, tls: seenAtError.tls } } : {};
       return { ok: false, reason: failure.reason, error: failure.message, address, phases, ...seen };
     }
   };

@@ -70,10 +70,11 @@ function reading(behave: (socket: Socket) => void): (socket: Socket) => void {
 
 /**
  * A TLS server that completes the handshake and then keeps the connection open: only the
- * prober closing its side makes the server see 'close'.
+ * prober closing its side makes the server see 'close'. `serve` swaps the chain it presents.
  */
 async function lingeringTlsServer(host: LoopbackHost, leaf: TestCert, chain: TestCert[]) {
-  const context = createSecureContext({ key: leaf.key.privateKeyPem, cert: chain.map((c) => c.pem).join('') });
+  const contextOf = (key: TestCert, certs: TestCert[]) => createSecureContext({ key: key.key.privateKeyPem, cert: certs.map((c) => c.pem).join('') });
+  let context = contextOf(leaf, chain);
   const accepted: TLSSocket[] = [];
   const handshakes: TLSSocket[] = [];
   const { server } = await rawServer(host, (socket) => {
@@ -83,7 +84,11 @@ async function lingeringTlsServer(host: LoopbackHost, leaf: TestCert, chain: Tes
     tls.on('secure', () => handshakes.push(tls));
     tls.resume();
   });
-  return { server, accepted, handshakes };
+  const serve = (next: TestCert[]): void => {
+    const [nextLeaf] = next;
+    if (nextLeaf !== undefined) context = contextOf(nextLeaf, next);
+  };
+  return { server, accepted, handshakes, serve };
 }
 
 describe('createTlsProber', () => {
@@ -129,6 +134,25 @@ describe('createTlsProber', () => {
       expect(accepted).toHaveLength(1);
       await closed(accepted[0] as Socket);
     });
+  });
+
+  it('reads a renewed chain, sent out of order, exactly: one handshake a probe, two when the leaf is new and the first was not recorded', async () => {
+    let chain = [pki.valid, pki.intermediate];
+    const { server, accepted, serve } = await lingeringTlsServer('127.0.0.1', pki.valid, chain);
+    const probe = prober();
+    const run = async (): Promise<{ chain: string[]; connections: number }> => {
+      const before = accepted.length;
+      const outcome = expectOk(await probe(request(server.port), AbortSignal.timeout(5000)));
+      return { chain: outcome.chain.map(sha256), connections: accepted.length - before };
+    };
+    const sent = (): string[] => chain.map((c) => c.fingerprintSha256);
+
+    expect(await run()).toEqual({ chain: sent(), connections: 1 });
+    expect(await run()).toEqual({ chain: sent(), connections: 1 });
+    chain = [pki.wildcard, pki.root, pki.intermediate];
+    serve(chain);
+    expect(await run()).toEqual({ chain: sent(), connections: 2 });
+    expect(await run()).toEqual({ chain: sent(), connections: 1 });
   });
 
   it('reports the negotiated version and the standard cipher name when the server caps TLS at 1.2', async () => {
