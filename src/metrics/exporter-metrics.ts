@@ -8,7 +8,7 @@ import type { TargetResult } from '../results/target-result';
 import { VERSION } from '../version';
 import type { AnyRegistry } from './any-registry';
 import type { Format } from './exposition';
-import { encodeBody, gzipBody, type ContentCoding, type EncodedBody } from './exposition-body';
+import { encodeBody, type EncodedBody } from './exposition-body';
 import { renderFileFamilies } from './file-families';
 import { configFamilyParts, countFamilyParts, encodeTarget, renderResultFamilies, resultFamilyParts } from './target-families';
 
@@ -23,7 +23,7 @@ export interface RenderedMetrics {
   readonly body: string;
 }
 
-/** A /metrics body in one content coding, shared by every scraper that asks for it within RENDER_REUSE_MS. */
+/** A /metrics body in one format, shared by every scraper that asks for it within RENDER_REUSE_MS. */
 export interface EncodedMetrics {
   readonly contentType: string;
   readonly body: EncodedBody;
@@ -44,7 +44,7 @@ const CONTENT_TYPE: Readonly<Record<Format, string>> = {
  * How long a rendered body is served again. Ten scrapers arriving together (HA pairs, federation,
  * a person with curl) then cost one rendering of thousands of targets, not ten; a second is
  * nothing next to scrape intervals, and a reload invalidates it at once. Bodies are kept per
- * format and content coding: a gzip scrape keeps only its ~2.5 MB of gzip, not the 30 MB of text.
+ * format, gzipped: about 2.5 MB at 10,000 targets, not 30 MB of text.
  */
 const RENDER_REUSE_MS = 1000;
 
@@ -97,7 +97,7 @@ export class ExporterMetrics {
   private readonly registries: Readonly<Record<Format, AnyRegistry>>;
   /** One per registry (prom-client renames counters in place for OpenMetrics); counted together. */
   private readonly probeRequests: Counter[] = [];
-  private readonly recent = new Map<`${Format} ${ContentCoding}`, RecentBody>();
+  private readonly recent = new Map<Format, RecentBody>();
 
   constructor(private readonly deps: ExporterMetricsDeps) {
     const build = (format: Format): AnyRegistry => {
@@ -143,33 +143,19 @@ export class ExporterMetrics {
     this.registries = { text: build('text'), openmetrics: build('openmetrics') };
   }
 
-  /**
-   * The body for this Accept header in `coding` (gzip: the scraper asks for it, as Prometheus
-   * does, and it is deflated while it is written). A gzip scrape shortly after a text one gzips
-   * that text rather than rendering again; a text scrape after a gzip one renders its own.
-   */
-  render(accept: string | undefined, coding: ContentCoding = 'identity'): Promise<EncodedMetrics> {
+  /** The body for this Accept header, gzipped (textStream inflates it for a scraper that does not take gzip). */
+  render(accept: string | undefined): Promise<EncodedMetrics> {
     const format = negotiate(accept);
     const now = this.deps.clock.monotonic();
-    const fresh = (c: ContentCoding): RecentBody | undefined => {
-      const recent = this.recent.get(`${format} ${c}`);
-      return recent !== undefined && now - recent.at < RENDER_REUSE_MS ? recent : undefined;
-    };
-    const reused = fresh(coding);
-    if (reused !== undefined) return reused.rendered;
-    const text = coding === 'gzip' ? fresh('identity') : undefined;
-    if (text === undefined) return this.remember(`${format} ${coding}`, now, this.renderNow(format, coding));
-    return this.remember(`${format} gzip`, text.at, text.rendered.then(async ({ contentType, body }) => ({ contentType, body: await gzipBody(body) })));
-  }
-
-  /** Keeps a body for reuse for RENDER_REUSE_MS from `at`: megabytes at 10,000 targets, not held until the next scrape a minute later. */
-  private remember(key: `${Format} ${ContentCoding}`, at: number, rendered: Promise<EncodedMetrics>): Promise<EncodedMetrics> {
-    const entry: RecentBody = { at, rendered };
-    this.recent.set(key, entry);
+    const recent = this.recent.get(format);
+    if (recent !== undefined && now - recent.at < RENDER_REUSE_MS) return recent.rendered;
+    const entry: RecentBody = { at: now, rendered: this.renderNow(format) };
+    this.recent.set(format, entry);
+    // Megabytes at 10,000 targets: not held until the next scrape a minute later.
     setTimeout(() => {
-      if (this.recent.get(key) === entry) this.recent.delete(key);
+      if (this.recent.get(format) === entry) this.recent.delete(format);
     }, RENDER_REUSE_MS).unref();
-    return rendered;
+    return entry.rendered;
   }
 
   countProbeRequest(outcome: ProbeRequestOutcome): void {
@@ -193,7 +179,7 @@ export class ExporterMetrics {
    * Probes wait while this runs: it takes a core for 100-300 ms at 10,000 targets and yields
    * between slices, so probes started meanwhile would stretch it and be timed across it.
    */
-  private async renderNow(format: Format, coding: ContentCoding): Promise<EncodedMetrics> {
+  private async renderNow(format: Format): Promise<EncodedMetrics> {
     const { store, clock, targets } = this.deps;
     const release = this.deps.holdProbes();
     try {
@@ -209,7 +195,7 @@ export class ExporterMetrics {
         yield renderFileFamilies(files, format);
         yield SEPARATOR[format];
         yield theirs;
-      }(), coding);
+      }());
       return { contentType: CONTENT_TYPE[format], body };
     } finally {
       release();

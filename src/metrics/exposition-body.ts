@@ -1,18 +1,21 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { constants, crc32, deflateRaw } from 'node:zlib';
+import { constants, crc32, createGunzip, deflateRaw } from 'node:zlib';
 import { sectionEnd, sectionStart, sectionText } from './sections';
 
-/** A response body held as the chunks it was built in: each scraper streams the same buffers, none copies them. */
+/**
+ * A /metrics body as one gzip member, held as the chunks it was deflated to: each scraper streams
+ * the same buffers, none copies them. Kept gzipped (2.5 MB at 10,000 targets, not 30 MB of text);
+ * a scraper that does not take gzip gets it inflated as it is sent (textStream).
+ */
 export interface EncodedBody {
   readonly chunks: readonly Buffer[];
+  /** Of the gzip. */
   readonly bytes: number;
+  /** Of the text it inflates to. */
+  readonly textBytes: number;
 }
 
-/**
- * Section `section` of each of these packed buffers (sections.ts), in order: one family's lines
- * of every target, copied into the body as the bytes they were encoded to when probed.
- */
 export interface SectionsPart {
   readonly section: number;
   readonly of: readonly Buffer[];
@@ -46,13 +49,18 @@ const COPY_BATCH = 256;
 const SLICE_MS = 20;
 
 /**
- * Chunks whose gzip scrape is done with them, for the next scrape, which then faults in no new
- * pages. Where glibc's mmap threshold is left to float (the launchers fix it), freed 4 MB blocks
- * would also stay with glibc, the threshold rising to them, and RSS grow with every burst of
- * scrapes. A few are enough, since deflating keeps pace with writing.
+ * Chunks being deflated while the next is written. Deflating a chunk takes less time than writing
+ * one, so one keeps pace; without a bound, a slow thread pool would leave a new 4 MB chunk per
+ * chunk written, each freed only at V8's next full collection.
+ */
+const MAX_DEFLATING = 1;
+
+/**
+ * Chunks deflated, for the next to be written, which then faults in no new pages: one being
+ * written and MAX_DEFLATING being deflated, for two renderings at once (text and OpenMetrics).
  */
 const freeChunks: ArrayBufferLike[] = [];
-const FREE_CHUNKS_KEPT = 3;
+const FREE_CHUNKS_KEPT = 2 * (1 + MAX_DEFLATING);
 
 function takeChunk(bytes: number): Buffer {
   const free = bytes <= CHUNK_BYTES ? freeChunks.pop() : undefined;
@@ -65,44 +73,25 @@ function releaseChunk(chunk: Buffer): void {
   if (buffer.byteLength === CHUNK_BYTES && freeChunks.length < FREE_CHUNKS_KEPT && !freeChunks.includes(buffer)) freeChunks.push(buffer);
 }
 
-/** Where encodeBody hands each full chunk, and the body it makes of them. */
-interface ChunkSink {
-  write(chunk: Buffer): void;
-  end(): void;
-  readonly body: Promise<EncodedBody>;
-}
-
-/** The chunks themselves are the body, served to every scraper that shares it. */
-function textSink(): ChunkSink {
-  const chunks: Buffer[] = [];
-  let ended: () => void = () => undefined;
-  const body = new Promise<EncodedBody>((resolve) => {
-    ended = () => { resolve({ chunks, bytes: chunks.reduce((sum, c) => sum + c.length, 0) }); };
-  });
-  return { write: (chunk) => { chunks.push(chunk); }, end: () => { ended(); }, body };
-}
-
-export type ContentCoding = 'identity' | 'gzip';
-
 /**
- * Writes the parts straight into ~4 MB chunks, giving the event loop a turn every SLICE_MS.
- * Strings are UTF-8-encoded into place (joining 250,000 of them into strings of megabytes first
- * and encoding those cost four times as long); sections are copied as they are. For gzip, each
- * chunk is deflated as soon as it is full, while the rest is written, and then reused: the text
- * is not kept.
+ * Writes the parts straight into ~4 MB chunks, giving the event loop a turn every SLICE_MS, and
+ * deflates each chunk as soon as it is full, while the next is written. Strings are
+ * UTF-8-encoded into place (joining 250,000 of them into strings of megabytes first and encoding
+ * those cost four times as long); sections are copied as they are. The text is not kept.
  */
-export async function encodeBody(parts: Iterable<BodyPart>, coding: ContentCoding = 'identity'): Promise<EncodedBody> {
-  const sink = coding === 'gzip' ? gzipSink(true) : textSink();
+export async function encodeBody(parts: Iterable<BodyPart>): Promise<EncodedBody> {
+  const sink = gzipSink();
   let out = takeChunk(0);
   let used = 0;
-  const flush = (): void => {
-    if (used > 0) sink.write(out.subarray(0, used));
+  const flush = async (): Promise<void> => {
+    if (used === 0) return;
+    const full = out.subarray(0, used);
     used = 0;
+    await sink.write(full);
   };
-  /** Room for `bytes` more in `out`. */
-  const reserve = (bytes: number): void => {
-    if (out.length - used >= bytes) return;
-    flush();
+  /** Room for `bytes` more in `out`; call only when it is short of them. */
+  const rotate = async (bytes: number): Promise<void> => {
+    await flush();
     out = takeChunk(bytes);
   };
   let sliceStart = performance.now();
@@ -113,7 +102,10 @@ export async function encodeBody(parts: Iterable<BodyPart>, coding: ContentCodin
   };
   const write = async (text: string): Promise<void> => {
     // UTF-8 takes at most 3 bytes per UTF-16 unit: only a string that may not fit is measured.
-    if (out.length - used < text.length * 3) reserve(Buffer.byteLength(text));
+    if (out.length - used < text.length * 3) {
+      const bytes = Buffer.byteLength(text);
+      if (out.length - used < bytes) await rotate(bytes);
+    }
     used += out.write(text, used);
     await pause();
   };
@@ -124,7 +116,7 @@ export async function encodeBody(parts: Iterable<BodyPart>, coding: ContentCodin
       const start = sectionStart(packed, section);
       const end = sectionEnd(packed, section);
       if (end === start) continue;
-      reserve(end - start);
+      if (out.length - used < end - start) await rotate(end - start);
       used += packed.copy(out, used, start, end);
     }
   };
@@ -136,9 +128,9 @@ export async function encodeBody(parts: Iterable<BodyPart>, coding: ContentCodin
       else for (let i = 0; i < part.length; i += WRITE_BATCH) await write(part.slice(i, i + WRITE_BATCH).join(''));
     }
     if (used === 0) releaseChunk(out);
-    flush();
+    await flush();
   } catch (error) {
-    // Nobody will read this body: end it, and let a failure of its own (gzip) go with it.
+    // Nobody will read this body: end it, and let a failure of its own (deflating) go with it.
     sink.end();
     void sink.body.catch(() => undefined);
     throw error;
@@ -165,26 +157,34 @@ const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
 /**
  * One chunk as raw deflate ending in a sync flush (byte-aligned, not final), so chunks deflated
- * apart can be laid end to end. The output buffer holds a whole chunk's worth: zlib hands back
- * each full one on a turn of the event loop, which takes milliseconds while handshakes run.
+ * apart can be laid end to end. The output buffer holds a whole chunk's deflate (about a twelfth
+ * of it, an eighth with room): zlib hands back each full one on a turn of the event loop, which
+ * takes milliseconds while handshakes run, and the body keeps it, so a bigger one is held in vain.
  */
 function deflateChunk(chunk: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    deflateRaw(chunk, { level: 1, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: Math.max(64 * 1024, chunk.length >> 2) }, (error, out) => {
+    deflateRaw(chunk, { level: 1, finishFlush: constants.Z_SYNC_FLUSH, chunkSize: Math.max(64 * 1024, chunk.length >> 3) }, (error, out) => {
       if (error === null) resolve(out);
       else reject(error);
     });
   });
 }
 
+/** Where encodeBody hands each full chunk (waiting when deflating falls behind), and the body it makes of them. */
+interface ChunkSink {
+  write(chunk: Buffer): Promise<void>;
+  end(): void;
+  readonly body: Promise<EncodedBody>;
+}
+
 /**
- * gzip at level 1, pigz-style: each chunk is deflated on its own on the thread pool (in parallel,
- * off the event loop) as soon as it is written, and the member's CRC-32 is summed chunk by chunk,
- * so the gzip body is ready a few milliseconds after the text. One member, as every client reads;
- * exposition text is so repetitive that it still shrinks about 12x. `reuseChunks`: the chunks are
- * this sink's alone, so each goes back to the pool once deflated.
+ * gzip at level 1, pigz-style: each chunk is deflated on its own on the thread pool (off the event
+ * loop) as soon as it is written, and the member's CRC-32 is summed chunk by chunk, so the gzip
+ * body is ready a few milliseconds after the text. One member, as every client reads; exposition
+ * text is so repetitive that it still shrinks about 12x. Each chunk goes back to the pool once
+ * deflated.
  */
-function gzipSink(reuseChunks: boolean): ChunkSink {
+function gzipSink(): ChunkSink {
   const deflated: Promise<Buffer>[] = [];
   let crc = 0;
   let size = 0;
@@ -195,29 +195,29 @@ function gzipSink(reuseChunks: boolean): ChunkSink {
     trailer.writeUInt32LE(crc, 0);
     trailer.writeUInt32LE(size % 2 ** 32, 4);
     const chunks = [GZIP_HEADER, ...(await Promise.all(deflated)), FINAL_BLOCK, trailer];
-    return { chunks, bytes: chunks.reduce((sum, c) => sum + c.length, 0) };
+    return { chunks, bytes: chunks.reduce((sum, c) => sum + c.length, 0), textBytes: size };
   });
   return {
-    write: (chunk) => {
+    write: async (chunk) => {
       crc = crc32(chunk, crc);
       size += chunk.length;
       const part = deflateChunk(chunk);
-      if (reuseChunks) void part.finally(() => { releaseChunk(chunk); }).catch(() => undefined);
+      const settled = part.then(() => undefined, () => undefined);
+      void settled.then(() => { releaseChunk(chunk); });
       // Awaited by `body` once the text is done; a failure before then is not unhandled.
       part.catch(() => undefined);
       deflated.push(part);
+      await settledAfter(deflated, MAX_DEFLATING);
     },
     end: () => { ended(); },
     body,
   };
 }
 
-/** The gzip form of a text body that stays in use (cached, being sent): its chunks are only read. */
-export function gzipBody(body: EncodedBody): Promise<EncodedBody> {
-  const sink = gzipSink(false);
-  for (const chunk of body.chunks) sink.write(chunk);
-  sink.end();
-  return sink.body;
+/** Waits until at most `inFlight` of the last parts may still be running (they finish in order, on the thread pool). */
+async function settledAfter(parts: readonly Promise<Buffer>[], inFlight: number): Promise<void> {
+  const before = parts[parts.length - 1 - inFlight];
+  if (before !== undefined) await before.catch(() => undefined);
 }
 
 /**
@@ -235,7 +235,18 @@ export function acceptsGzip(header: string | undefined): boolean {
   return weight > 0;
 }
 
-/** A fresh stream over a shared body, one per response. */
+/** A fresh stream over a shared body, one per response: the gzip as it is. */
 export function bodyStream(body: EncodedBody): Readable {
   return Readable.from(body.chunks, { objectMode: false });
+}
+
+/**
+ * Output per inflate step: few turns of the event loop per body, and each buffer dies young, freed
+ * by the next scavenge, where 30 MB of text kept for a second would wait for a full collection.
+ */
+const INFLATE_CHUNK_BYTES = 256 * 1024;
+
+/** The body as text, inflated as the response is written (about 45 ms of the thread pool for 30 MB). */
+export function textStream(body: EncodedBody): Readable {
+  return pipeline(bodyStream(body), createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }), () => undefined);
 }

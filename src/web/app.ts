@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Clock } from '../clock';
 import type { Daemon } from '../daemon';
-import { acceptsGzip, bodyStream } from '../metrics/exposition-body';
+import { acceptsGzip, bodyStream, textStream } from '../metrics/exposition-body';
 import { httpsOptions } from './https-options';
 import { DEFAULT_TIMEOUT_OFFSET_MS } from './probe-budget';
 import { DEFAULT_ENDPOINT_CONCURRENCY, registerProbeEndpoint, type ProbeEndpointOptions } from './probe-endpoint';
@@ -31,10 +31,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.get('/metrics', async (request, reply) => {
     // Prometheus asks for gzip: 30 MB at 10,000 targets goes out as about 2.5 MB.
-    const gzip = acceptsGzip(request.headers['accept-encoding']);
-    const { contentType, body } = await daemon.metrics.render(request.headers.accept, gzip ? 'gzip' : 'identity');
-    if (gzip) reply.header('content-encoding', 'gzip');
-    return reply.type(contentType).header('vary', 'accept-encoding').header('content-length', body.bytes).send(bodyStream(body));
+    const { contentType, body } = await daemon.metrics.render(request.headers.accept);
+    reply.type(contentType).header('vary', 'accept-encoding');
+    if (acceptsGzip(request.headers['accept-encoding'])) return reply.header('content-encoding', 'gzip').header('content-length', body.bytes).send(bodyStream(body));
+    return reply.header('content-length', body.textBytes).send(textStream(body));
   });
 
   registerProbeEndpoint(app, { daemon, clock, options: deps.probe ?? { timeoutOffsetMs: DEFAULT_TIMEOUT_OFFSET_MS, concurrency: DEFAULT_ENDPOINT_CONCURRENCY } });

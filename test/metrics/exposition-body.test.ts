@@ -3,21 +3,23 @@ import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { systemClock } from '../../src/clock';
 import { Daemon } from '../../src/daemon';
-import { acceptsGzip, bodyText, encodeBody, gzipBody, type BodyPart } from '../../src/metrics/exposition-body';
+import { acceptsGzip, bodyText, encodeBody, textStream, type BodyPart, type EncodedBody } from '../../src/metrics/exposition-body';
 import { packSections } from '../../src/metrics/sections';
 import { buildApp } from '../../src/web/app';
 
-const text = (chunks: readonly Buffer[]): string => Buffer.concat(chunks).toString('utf8');
+/** The text a body inflates to. */
+const text = (body: EncodedBody): string => gunzipSync(Buffer.concat(body.chunks)).toString('utf8');
+/** Deflated pieces of a body: one per chunk written, between the gzip header and the final block and trailer. */
+const pieces = (body: EncodedBody): number => body.chunks.length - 3;
 
 describe('encodeBody', () => {
-  it('writes parts into ~4 MB chunks that add up to the parts, multi-byte characters included', async () => {
+  it('writes parts into ~4 MB chunks, each deflated as it fills, that inflate to the parts, multi-byte characters included', async () => {
     const parts = Array.from({ length: 250_000 }, (_, i) => `certexp_probe_success{target="t${i}.example.org ünï"} 1\n`);
     const body = await encodeBody(parts);
-    expect(text(body.chunks)).toBe(parts.join(''));
-    expect(body.bytes).toBe(Buffer.byteLength(parts.join('')));
-    expect(body.chunks.length).toBeGreaterThan(2);
-    // A chunk ends only where the next part would not fit.
-    for (const chunk of body.chunks.slice(0, -1)) expect(chunk.length).toBeGreaterThan((4 << 20) - 100);
+    expect(text(body)).toBe(parts.join(''));
+    expect(body.textBytes).toBe(Buffer.byteLength(parts.join('')));
+    expect(body.bytes).toBe(Buffer.concat(body.chunks).length);
+    expect(pieces(body)).toBe(Math.ceil(body.textBytes / ((4 << 20) - 100)));
   });
 
   it('copies sections of packed buffers as the bytes of their texts, across chunks, and bodyText reads the same', async () => {
@@ -26,16 +28,16 @@ describe('encodeBody', () => {
     const parts: BodyPart[] = ['# head\n', { section: 2, of: packed }, ['x\n', 'y\n'], { section: 1, of: packed }, { section: 0, of: packed }];
     const expected = `# head\n${packed.map((_, i) => texts(i)[2]).join('')}x\ny\n${packed.map((_, i) => texts(i)[0]).join('')}`;
     const body = await encodeBody(parts);
-    expect(body.chunks.length).toBeGreaterThan(1);
-    expect(text(body.chunks)).toBe(expected);
+    expect(pieces(body)).toBeGreaterThan(1);
+    expect(text(body)).toBe(expected);
     expect(bodyText(parts)).toBe(expected);
   });
 
   it('gives a part longer than a chunk a chunk of its own size', async () => {
     const parts = ['a\n', 'é'.repeat(3 << 20), 'b\n'];
     const body = await encodeBody(parts);
-    expect(text(body.chunks)).toBe(parts.join(''));
-    expect(body.chunks.map((c) => c.length)).toEqual([2, 6 << 20, 2]);
+    expect(text(body)).toBe(parts.join(''));
+    expect(pieces(body)).toBe(3);
   });
 
   it('gives the event loop a turn when encoding has run for a while, not only at the end', async () => {
@@ -54,33 +56,39 @@ describe('encodeBody', () => {
     expect(ticks).toBeGreaterThanOrEqual(6);
   });
 
-  it('gzips chunk by chunk while the body is written, to one gzip member that gzip(1) and zlib read back', async () => {
+  it('deflates to one gzip member that gzip(1) and zlib read back, the same when bodies are encoded side by side', async () => {
     const parts = [Array.from({ length: 250_000 }, (_, i) => `certexp_probes_total{target="t${i}"} ${i}\n`)];
-    // Side by side and then again: gzip gives its chunks back for reuse once deflated, and none
-    // may be one a text body still holds or another scrape is still writing.
-    const [body, ...concurrent] = await Promise.all([encodeBody(parts), encodeBody(parts, 'gzip'), encodeBody(parts, 'gzip')]);
-    const gzipped = Buffer.concat((await encodeBody(parts, 'gzip')).chunks);
-    expect(body.chunks.length).toBeGreaterThan(1);
-    expect(text(body.chunks)).toBe(parts[0]?.join(''));
+    const expected = parts[0]?.join('') ?? '';
+    // Side by side and then again: a chunk goes back to the pool once deflated, and none may be
+    // one another rendering is still writing or deflating.
+    const concurrent = await Promise.all([encodeBody(parts), encodeBody(parts), encodeBody(parts)]);
+    const gzipped = Buffer.concat((await encodeBody(parts)).chunks);
     for (const other of concurrent) expect(Buffer.concat(other.chunks).equals(gzipped)).toBe(true);
     // Both check the trailer's CRC-32 and length against what they inflated.
-    expect(gunzipSync(gzipped).toString('utf8')).toBe(text(body.chunks));
-    expect(execFileSync('gzip', ['-dc'], { input: gzipped, maxBuffer: 64 << 20 }).equals(Buffer.concat(body.chunks))).toBe(true);
+    expect(gunzipSync(gzipped).toString('utf8')).toBe(expected);
+    expect(execFileSync('gzip', ['-dc'], { input: gzipped, maxBuffer: 64 << 20 }).toString('utf8')).toBe(expected);
+    expect(gzipped.length * 5).toBeLessThan(Buffer.byteLength(expected));
     // One member: the gzip magic opens the body and nowhere starts another.
     expect(gzipped.subarray(0, 3)).toEqual(Buffer.from([0x1f, 0x8b, 8]));
     expect(gzipped.indexOf(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]), 1)).toBe(-1);
   });
 
   it('gzips an empty body to a valid empty gzip', async () => {
-    expect(gunzipSync(Buffer.concat((await encodeBody([], 'gzip')).chunks)).length).toBe(0);
+    const body = await encodeBody([]);
+    expect(gunzipSync(Buffer.concat(body.chunks)).length).toBe(0);
+    expect(body.textBytes).toBe(0);
   });
+});
 
-  it('gzips to a body that inflates back to the same text', async () => {
-    const body = await encodeBody(Array.from({ length: 50_000 }, (_, i) => `certexp_probes_total{target="t${i}"} ${i}\n`));
-    const gzipped = await gzipBody(body);
-    expect(gzipped.bytes).toBe(Buffer.concat(gzipped.chunks).length);
-    expect(gzipped.bytes * 5).toBeLessThan(body.bytes);
-    expect(gunzipSync(Buffer.concat(gzipped.chunks)).toString('utf8')).toBe(text(body.chunks));
+describe('textStream', () => {
+  it('inflates a body as it is read, in pieces of at most 256 KB, to its text', async () => {
+    const parts = Array.from({ length: 100_000 }, (_, i) => `certexp_probes_total{target="t${i} ü"} ${i}\n`);
+    const body = await encodeBody(parts);
+    const pieces: Buffer[] = [];
+    for await (const piece of textStream(body)) pieces.push(piece as Buffer);
+    expect(Buffer.concat(pieces).toString('utf8')).toBe(parts.join(''));
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThanOrEqual(256 * 1024);
+    expect(pieces.length).toBeGreaterThan(body.textBytes / (256 * 1024));
   });
 });
 
