@@ -57,10 +57,11 @@ const MAX_DEFLATING = 1;
 
 /**
  * Chunks deflated, for the next to be written, which then faults in no new pages: one being
- * written and MAX_DEFLATING being deflated, for two renderings at once (text and OpenMetrics).
+ * written and MAX_DEFLATING being deflated. A second rendering at the same time (text and
+ * OpenMetrics) takes chunks of its own, which are not kept.
  */
 const freeChunks: ArrayBufferLike[] = [];
-const FREE_CHUNKS_KEPT = 2 * (1 + MAX_DEFLATING);
+const FREE_CHUNKS_KEPT = 1 + MAX_DEFLATING;
 
 function takeChunk(bytes: number): Buffer {
   const free = bytes <= CHUNK_BYTES ? freeChunks.pop() : undefined;
@@ -186,6 +187,8 @@ interface ChunkSink {
  */
 function gzipSink(): ChunkSink {
   const deflated: Promise<Buffer>[] = [];
+  /** Per chunk, settled once it is deflated and back in the pool. */
+  const released: Promise<void>[] = [];
   let crc = 0;
   let size = 0;
   let ended: () => void = () => undefined;
@@ -202,22 +205,16 @@ function gzipSink(): ChunkSink {
       crc = crc32(chunk, crc);
       size += chunk.length;
       const part = deflateChunk(chunk);
-      const settled = part.then(() => undefined, () => undefined);
-      void settled.then(() => { releaseChunk(chunk); });
       // Awaited by `body` once the text is done; a failure before then is not unhandled.
       part.catch(() => undefined);
       deflated.push(part);
-      await settledAfter(deflated, MAX_DEFLATING);
+      released.push(part.then(() => { releaseChunk(chunk); }, () => { releaseChunk(chunk); }));
+      // Returns once at most MAX_DEFLATING chunks are still deflating (they finish in order, on the thread pool).
+      await released[released.length - 1 - MAX_DEFLATING];
     },
     end: () => { ended(); },
     body,
   };
-}
-
-/** Waits until at most `inFlight` of the last parts may still be running (they finish in order, on the thread pool). */
-async function settledAfter(parts: readonly Promise<Buffer>[], inFlight: number): Promise<void> {
-  const before = parts[parts.length - 1 - inFlight];
-  if (before !== undefined) await before.catch(() => undefined);
 }
 
 /**
