@@ -1,3 +1,4 @@
+import { ownBuffer } from '../own-buffer';
 import { MalformedCertificateError, parseCertificate, sha256Hex, type ParsedCertificate } from './certificate';
 
 export type ParseResult =
@@ -37,18 +38,10 @@ export class CertificateCache {
   }
 }
 
-/**
- * The DER as a buffer of its own: kept as is when it is one (a peer certificate Node handed over,
- * shared with the prober's record of the chain), copied when it is a view into something larger
- * (a PEM file, a TLS session) that the cache must not keep alive.
- */
-function ownBytes(der: Buffer): Buffer {
-  return der.byteOffset === 0 && der.byteLength === der.buffer.byteLength ? der : Buffer.from(der);
-}
-
 function parseUncached(der: Buffer, fingerprintSha256: string): ParseResult {
   try {
-    return { ok: true, cert: parseCertificate(ownBytes(der)) };
+    // A peer certificate the prober read is a buffer of its own already, shared with its record of the chain.
+    return { ok: true, cert: parseCertificate(ownBuffer(der)) };
   } catch (error) {
     if (error instanceof MalformedCertificateError) return { ok: false, fingerprintSha256, error: error.message };
     // pkijs/asn1js throw plain errors on some malformed input; any failure here is the input's fault.

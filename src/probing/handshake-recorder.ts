@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { ownBuffer } from '../own-buffer';
 import { certificatesInRecording, type HandshakeKeys } from './tls-records';
 
 /**
@@ -8,16 +9,6 @@ import { certificatesInRecording, type HandshakeKeys } from './tls-records';
  * the recording is dropped and the chain is read the leaky way.
  */
 const MAX_RECORDED = 256 * 1024;
-
-/**
- * A buffer of its own: a view would keep the whole recording alive as long as the leaf is
- * remembered, and a slice of Node's shared pool the pool's 8 KB.
- */
-function ownCopy(der: Buffer): Buffer {
-  const copy = Buffer.allocUnsafeSlow(der.length);
-  der.copy(copy);
-  return copy;
-}
 
 const SECRET_LABEL = 'SERVER_HANDSHAKE_TRAFFIC_SECRET ';
 
@@ -80,6 +71,6 @@ export class HandshakeRecorder {
       if (this.serverSecret === undefined) return undefined;
       keys = { cipher: socket.getCipher().standardName, serverSecret: this.serverSecret };
     }
-    return certificatesInRecording(Buffer.concat(chunks), keys, max)?.map(ownCopy);
+    return certificatesInRecording(Buffer.concat(chunks), keys, max)?.map(ownBuffer);
   }
 }
