@@ -8,7 +8,8 @@ import type { TargetResult } from '../results/target-result';
 import { VERSION } from '../version';
 import type { AnyRegistry } from './any-registry';
 import type { Format } from './exposition';
-import { encodeBody, type EncodedBody } from './exposition-body';
+import { BodyBroadcast, type BodyDestination } from './body-broadcast';
+import { encodeBody, writeBody, type BodyPart, type EncodedBody } from './exposition-body';
 import { renderFileFamilies } from './file-families';
 import { configFamilyParts, countFamilyParts, encodeTarget, renderResultFamilies, resultFamilyParts } from './target-families';
 
@@ -23,7 +24,7 @@ export interface RenderedMetrics {
   readonly body: string;
 }
 
-/** A /metrics body in one format, shared by every scraper that asks for it within RENDER_REUSE_MS. */
+/** A gzipped /metrics body in one format, shared by every scraper that asks for it within RENDER_REUSE_MS. */
 export interface EncodedMetrics {
   readonly contentType: string;
   readonly body: EncodedBody;
@@ -41,10 +42,9 @@ const CONTENT_TYPE: Readonly<Record<Format, string>> = {
 };
 
 /**
- * How long a rendered body is served again. Ten scrapers arriving together (HA pairs, federation,
- * a person with curl) then cost one rendering of thousands of targets, not ten; a second is
- * nothing next to scrape intervals, and a reload invalidates it at once. Bodies are kept per
- * format, gzipped: about 2.5 MB at 10,000 targets, not 30 MB of text.
+ * How long a gzipped body is served again. Ten scrapers arriving together (HA pairs, federation)
+ * then cost one rendering of thousands of targets, not ten; a second is nothing next to scrape
+ * intervals, and a reload invalidates it at once. About 2.5 MB at 10,000 targets, per format.
  */
 const RENDER_REUSE_MS = 1000;
 
@@ -52,6 +52,11 @@ const LINT_BREAKING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_re
 
 function negotiate(accept: string | undefined): Format {
   return accept?.includes('application/openmetrics-text') === true ? 'openmetrics' : 'text';
+}
+
+/** The content type of the body for this Accept header. */
+export function metricsContentType(accept: string | undefined): string {
+  return CONTENT_TYPE[negotiate(accept)];
 }
 
 function newRegistry(format: Format): AnyRegistry {
@@ -98,6 +103,7 @@ export class ExporterMetrics {
   /** One per registry (prom-client renames counters in place for OpenMetrics); counted together. */
   private readonly probeRequests: Counter[] = [];
   private readonly recent = new Map<Format, RecentBody>();
+  private readonly broadcasts: Readonly<Record<Format, BodyBroadcast>>;
 
   constructor(private readonly deps: ExporterMetricsDeps) {
     const build = (format: Format): AnyRegistry => {
@@ -141,21 +147,32 @@ export class ExporterMetrics {
       return registry;
     };
     this.registries = { text: build('text'), openmetrics: build('openmetrics') };
+    const broadcast = (format: Format): BodyBroadcast => new BodyBroadcast((consume) => this.withParts(format, (parts) => writeBody(parts, consume)));
+    this.broadcasts = { text: broadcast('text'), openmetrics: broadcast('openmetrics') };
   }
 
-  /** The body for this Accept header, gzipped (textStream inflates it for a scraper that does not take gzip). */
+  /** The body for this Accept header, gzipped. */
   render(accept: string | undefined): Promise<EncodedMetrics> {
     const format = negotiate(accept);
     const now = this.deps.clock.monotonic();
     const recent = this.recent.get(format);
     if (recent !== undefined && now - recent.at < RENDER_REUSE_MS) return recent.rendered;
-    const entry: RecentBody = { at: now, rendered: this.renderNow(format) };
+    const rendered = this.withParts(format, encodeBody).then((body) => ({ contentType: CONTENT_TYPE[format], body }));
+    const entry: RecentBody = { at: now, rendered };
     this.recent.set(format, entry);
     // Megabytes at 10,000 targets: not held until the next scrape a minute later.
     setTimeout(() => {
       if (this.recent.get(format) === entry) this.recent.delete(format);
     }, RENDER_REUSE_MS).unref();
     return entry.rendered;
+  }
+
+  /**
+   * Streams the body for this Accept header, uncompressed, to the destination: rendered for it
+   * and every scraper that joins before the first chunk goes out (BodyBroadcast), not held.
+   */
+  stream(accept: string | undefined, destination: BodyDestination): Promise<void> {
+    return this.broadcasts[negotiate(accept)].send(destination);
   }
 
   countProbeRequest(outcome: ProbeRequestOutcome): void {
@@ -176,10 +193,11 @@ export class ExporterMetrics {
   }
 
   /**
-   * Probes wait while this runs: it takes a core for 100-300 ms at 10,000 targets and yields
-   * between slices, so probes started meanwhile would stretch it and be timed across it.
+   * Hands the body's parts to `write`. Probes wait while it runs: it takes a core for about
+   * 100 ms at 10,000 targets and yields between slices, so probes started meanwhile would stretch
+   * it and be timed across it.
    */
-  private async renderNow(format: Format): Promise<EncodedMetrics> {
+  private async withParts<T>(format: Format, write: (parts: Iterable<BodyPart>) => Promise<T>): Promise<T> {
     const { store, clock, targets } = this.deps;
     const release = this.deps.holdProbes();
     try {
@@ -188,7 +206,7 @@ export class ExporterMetrics {
       const results = store.results();
       // Encoded at each probe; a result recorded without prepare() (none in the daemon) is encoded now.
       const encoded = results.map((result) => store.renderedOf(result.target) ?? this.prepare(result));
-      const body = await encodeBody(function* parts() {
+      return await write(function* parts() {
         yield* resultFamilyParts(results, encoded, clock.now(), format, files.flatMap((source) => source.files.map((f) => f.result)));
         yield* countFamilyParts(encoded, format);
         yield* configFamilyParts(targets(), format);
@@ -196,7 +214,6 @@ export class ExporterMetrics {
         yield SEPARATOR[format];
         yield theirs;
       }());
-      return { contentType: CONTENT_TYPE[format], body };
     } finally {
       release();
     }

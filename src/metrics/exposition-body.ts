@@ -1,20 +1,23 @@
-import { pipeline, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { constants, crc32, createGunzip, deflateRaw } from 'node:zlib';
+import { constants, crc32, deflateRaw } from 'node:zlib';
 import { sectionEnd, sectionStart, sectionText } from './sections';
 
 /**
  * A /metrics body as one gzip member, held as the chunks it was deflated to: each scraper streams
- * the same buffers, none copies them. Kept gzipped (2.5 MB at 10,000 targets, not 30 MB of text);
- * a scraper that does not take gzip gets it inflated as it is sent (textStream).
+ * the same buffers, none copies them. Kept gzipped: 2.5 MB at 10,000 targets, not 30 MB of text.
  */
 export interface EncodedBody {
   readonly chunks: readonly Buffer[];
   /** Of the gzip. */
   readonly bytes: number;
-  /** Of the text it inflates to. */
-  readonly textBytes: number;
 }
+
+/**
+ * Takes a full chunk of the body and settles once the chunk may be written over: deflated, or
+ * sent to every scraper. Rejecting stops the writing.
+ */
+export type ChunkConsumer = (chunk: Buffer) => Promise<void>;
 
 export interface SectionsPart {
   readonly section: number;
@@ -49,26 +52,27 @@ const COPY_BATCH = 256;
 const SLICE_MS = 20;
 
 /**
- * Chunks being deflated while the next is written. Deflating a chunk takes less time than writing
- * one, so one keeps pace; without a bound, a slow thread pool would leave a new 4 MB chunk per
- * chunk written, each freed only at V8's next full collection.
+ * Chunks with their consumer (being deflated or sent) while the next is written. Deflating or
+ * sending a chunk takes less time than writing one, so one keeps pace; without a bound, a slow
+ * thread pool or scraper would leave a new 4 MB chunk per chunk written, each freed only at V8's
+ * next full collection.
  */
-const MAX_DEFLATING = 1;
+const MAX_IN_FLIGHT = 1;
 
 /**
- * Chunks deflated, for the next to be written, which then faults in no new pages: one being
- * written and MAX_DEFLATING being deflated. A second rendering at the same time (text and
- * OpenMetrics) takes chunks of its own, which are not kept.
+ * Chunks back from their consumer, for the next to be written, which then faults in no new pages:
+ * one being written and MAX_IN_FLIGHT with the consumer. A second rendering at the same time
+ * (text and OpenMetrics, gzip and not) takes chunks of its own, which are not kept.
  */
 const freeChunks: ArrayBufferLike[] = [];
-const FREE_CHUNKS_KEPT = 1 + MAX_DEFLATING;
+const FREE_CHUNKS_KEPT = 1 + MAX_IN_FLIGHT;
 
 function takeChunk(bytes: number): Buffer {
   const free = bytes <= CHUNK_BYTES ? freeChunks.pop() : undefined;
   return free === undefined ? Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, bytes)) : Buffer.from(free);
 }
 
-/** Only for a chunk nothing reads any more: the next scrape writes over it. */
+/** Only for a chunk nothing reads any more: the next rendering writes over it. */
 function releaseChunk(chunk: Buffer): void {
   const { buffer } = chunk;
   if (buffer.byteLength === CHUNK_BYTES && freeChunks.length < FREE_CHUNKS_KEPT && !freeChunks.includes(buffer)) freeChunks.push(buffer);
@@ -76,19 +80,26 @@ function releaseChunk(chunk: Buffer): void {
 
 /**
  * Writes the parts straight into ~4 MB chunks, giving the event loop a turn every SLICE_MS, and
- * deflates each chunk as soon as it is full, while the next is written. Strings are
+ * hands each chunk to `consume` as soon as it is full, while the next is written. Strings are
  * UTF-8-encoded into place (joining 250,000 of them into strings of megabytes first and encoding
- * those cost four times as long); sections are copied as they are. The text is not kept.
+ * those cost four times as long); sections are copied as they are. Nothing of the text is kept:
+ * each chunk goes back to the pool once its consumer is done with it.
  */
-export async function encodeBody(parts: Iterable<BodyPart>): Promise<EncodedBody> {
-  const sink = gzipSink();
+export async function writeBody(parts: Iterable<BodyPart>, consume: ChunkConsumer): Promise<void> {
+  /** Per chunk handed on, settled once its consumer is done and the chunk is back in the pool. */
+  const handed: Promise<void>[] = [];
   let out = takeChunk(0);
   let used = 0;
   const flush = async (): Promise<void> => {
     if (used === 0) return;
     const full = out.subarray(0, used);
     used = 0;
-    await sink.write(full);
+    const done = consume(full).finally(() => { releaseChunk(full); });
+    // Awaited below or at the end; a failure meanwhile is not unhandled.
+    done.catch(() => undefined);
+    handed.push(done);
+    // On once at most MAX_IN_FLIGHT chunks are still with the consumer (it finishes them in order).
+    await handed[handed.length - 1 - MAX_IN_FLIGHT];
   };
   /** Room for `bytes` more in `out`; call only when it is short of them. */
   const rotate = async (bytes: number): Promise<void> => {
@@ -130,14 +141,18 @@ export async function encodeBody(parts: Iterable<BodyPart>): Promise<EncodedBody
     }
     if (used === 0) releaseChunk(out);
     await flush();
-  } catch (error) {
-    // Nobody will read this body: end it, and let a failure of its own (deflating) go with it.
-    sink.end();
-    void sink.body.catch(() => undefined);
-    throw error;
+  } finally {
+    // Also after a failure: a chunk goes back to the pool only once its consumer is done with it.
+    await Promise.allSettled(handed);
   }
-  sink.end();
-  return sink.body;
+  await Promise.all(handed);
+}
+
+/** The parts as one gzip body (gzipper). */
+export async function encodeBody(parts: Iterable<BodyPart>): Promise<EncodedBody> {
+  const gzip = gzipper();
+  await writeBody(parts, gzip.consume);
+  return gzip.finish();
 }
 
 /** The same parts as one string: for a /probe answer, a few kilobytes. */
@@ -171,49 +186,31 @@ function deflateChunk(chunk: Buffer): Promise<Buffer> {
   });
 }
 
-/** Where encodeBody hands each full chunk (waiting when deflating falls behind), and the body it makes of them. */
-interface ChunkSink {
-  write(chunk: Buffer): Promise<void>;
-  end(): void;
-  readonly body: Promise<EncodedBody>;
-}
-
 /**
  * gzip at level 1, pigz-style: each chunk is deflated on its own on the thread pool (off the event
  * loop) as soon as it is written, and the member's CRC-32 is summed chunk by chunk, so the gzip
  * body is ready a few milliseconds after the text. One member, as every client reads; exposition
- * text is so repetitive that it still shrinks about 12x. Each chunk goes back to the pool once
- * deflated.
+ * text is so repetitive that it still shrinks about 12x.
  */
-function gzipSink(): ChunkSink {
+export function gzipper(): { readonly consume: ChunkConsumer; finish(): Promise<EncodedBody> } {
   const deflated: Promise<Buffer>[] = [];
-  /** Per chunk, settled once it is deflated and back in the pool. */
-  const released: Promise<void>[] = [];
   let crc = 0;
   let size = 0;
-  let ended: () => void = () => undefined;
-  const end = new Promise<void>((resolve) => { ended = resolve; });
-  const body = end.then(async (): Promise<EncodedBody> => {
-    const trailer = Buffer.alloc(8);
-    trailer.writeUInt32LE(crc, 0);
-    trailer.writeUInt32LE(size % 2 ** 32, 4);
-    const chunks = [GZIP_HEADER, ...(await Promise.all(deflated)), FINAL_BLOCK, trailer];
-    return { chunks, bytes: chunks.reduce((sum, c) => sum + c.length, 0), textBytes: size };
-  });
   return {
-    write: async (chunk) => {
+    consume: async (chunk) => {
       crc = crc32(chunk, crc);
       size += chunk.length;
       const part = deflateChunk(chunk);
-      // Awaited by `body` once the text is done; a failure before then is not unhandled.
-      part.catch(() => undefined);
       deflated.push(part);
-      released.push(part.then(() => { releaseChunk(chunk); }, () => { releaseChunk(chunk); }));
-      // Returns once at most MAX_DEFLATING chunks are still deflating (they finish in order, on the thread pool).
-      await released[released.length - 1 - MAX_DEFLATING];
+      await part;
     },
-    end: () => { ended(); },
-    body,
+    finish: async () => {
+      const trailer = Buffer.alloc(8);
+      trailer.writeUInt32LE(crc, 0);
+      trailer.writeUInt32LE(size % 2 ** 32, 4);
+      const chunks = [GZIP_HEADER, ...(await Promise.all(deflated)), FINAL_BLOCK, trailer];
+      return { chunks, bytes: chunks.reduce((sum, c) => sum + c.length, 0) };
+    },
   };
 }
 
@@ -232,18 +229,7 @@ export function acceptsGzip(header: string | undefined): boolean {
   return weight > 0;
 }
 
-/** A fresh stream over a shared body, one per response: the gzip as it is. */
+/** A fresh stream over a shared body, one per response. */
 export function bodyStream(body: EncodedBody): Readable {
   return Readable.from(body.chunks, { objectMode: false });
-}
-
-/**
- * Output per inflate step: few turns of the event loop per body, and each buffer dies young, freed
- * by the next scavenge, where 30 MB of text kept for a second would wait for a full collection.
- */
-const INFLATE_CHUNK_BYTES = 256 * 1024;
-
-/** The body as text, inflated as the response is written (about 45 ms of the thread pool for 30 MB). */
-export function textStream(body: EncodedBody): Readable {
-  return pipeline(bodyStream(body), createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }), () => undefined);
 }

@@ -1,11 +1,13 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Clock } from '../clock';
 import type { Daemon } from '../daemon';
-import { acceptsGzip, bodyStream, textStream } from '../metrics/exposition-body';
+import { metricsContentType } from '../metrics/exporter-metrics';
+import { acceptsGzip, bodyStream } from '../metrics/exposition-body';
 import { httpsOptions } from './https-options';
 import { DEFAULT_TIMEOUT_OFFSET_MS } from './probe-budget';
 import { DEFAULT_ENDPOINT_CONCURRENCY, registerProbeEndpoint, type ProbeEndpointOptions } from './probe-endpoint';
 import { formatShard } from '../scheduling/shard';
+import { responseDestination } from './response-destination';
 import { renderStatusPage } from './status-page';
 import type { WebConfig } from './web-config';
 import { applyWebSecurity } from './web-security';
@@ -30,11 +32,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.web !== undefined) applyWebSecurity(app, deps.web, clock);
 
   app.get('/metrics', async (request, reply) => {
-    // Prometheus asks for gzip: 30 MB at 10,000 targets goes out as about 2.5 MB.
-    const { contentType, body } = await daemon.metrics.render(request.headers.accept);
-    reply.type(contentType).header('vary', 'accept-encoding');
-    if (acceptsGzip(request.headers['accept-encoding'])) return reply.header('content-encoding', 'gzip').header('content-length', body.bytes).send(bodyStream(body));
-    return reply.header('content-length', body.textBytes).send(textStream(body));
+    const { accept } = request.headers;
+    reply.type(metricsContentType(accept)).header('vary', 'accept-encoding');
+    // Prometheus asks for gzip: 30 MB at 10,000 targets goes out as about 2.5 MB, held for a second.
+    if (acceptsGzip(request.headers['accept-encoding'])) {
+      const { body } = await daemon.metrics.render(accept);
+      return reply.header('content-encoding', 'gzip').header('content-length', body.bytes).send(bodyStream(body));
+    }
+    // Anyone else gets the text as it is rendered, chunked: 30 MB is never held.
+    reply.hijack();
+    await daemon.metrics.stream(accept, responseDestination(reply));
+    return reply;
   });
 
   registerProbeEndpoint(app, { daemon, clock, options: deps.probe ?? { timeoutOffsetMs: DEFAULT_TIMEOUT_OFFSET_MS, concurrency: DEFAULT_ENDPOINT_CONCURRENCY } });

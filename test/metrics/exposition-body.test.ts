@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { systemClock } from '../../src/clock';
 import { Daemon } from '../../src/daemon';
-import { acceptsGzip, bodyText, encodeBody, textStream, type BodyPart, type EncodedBody } from '../../src/metrics/exposition-body';
+import { acceptsGzip, bodyText, encodeBody, writeBody, type BodyPart, type EncodedBody } from '../../src/metrics/exposition-body';
 import { packSections } from '../../src/metrics/sections';
 import { buildApp } from '../../src/web/app';
 
@@ -17,9 +17,8 @@ describe('encodeBody', () => {
     const parts = Array.from({ length: 250_000 }, (_, i) => `certexp_probe_success{target="t${i}.example.org ünï"} 1\n`);
     const body = await encodeBody(parts);
     expect(text(body)).toBe(parts.join(''));
-    expect(body.textBytes).toBe(Buffer.byteLength(parts.join('')));
     expect(body.bytes).toBe(Buffer.concat(body.chunks).length);
-    expect(pieces(body)).toBe(Math.ceil(body.textBytes / ((4 << 20) - 100)));
+    expect(pieces(body)).toBe(Math.ceil(Buffer.byteLength(parts.join('')) / ((4 << 20) - 100)));
   });
 
   it('copies sections of packed buffers as the bytes of their texts, across chunks, and bodyText reads the same', async () => {
@@ -76,19 +75,56 @@ describe('encodeBody', () => {
   it('gzips an empty body to a valid empty gzip', async () => {
     const body = await encodeBody([]);
     expect(gunzipSync(Buffer.concat(body.chunks)).length).toBe(0);
-    expect(body.textBytes).toBe(0);
   });
 });
 
-describe('textStream', () => {
-  it('inflates a body as it is read, in pieces of at most 256 KB, to its text', async () => {
-    const parts = Array.from({ length: 100_000 }, (_, i) => `certexp_probes_total{target="t${i} ü"} ${i}\n`);
-    const body = await encodeBody(parts);
-    const pieces: Buffer[] = [];
-    for await (const piece of textStream(body)) pieces.push(piece as Buffer);
-    expect(Buffer.concat(pieces).toString('utf8')).toBe(parts.join(''));
-    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThanOrEqual(256 * 1024);
-    expect(pieces.length).toBeGreaterThan(body.textBytes / (256 * 1024));
+describe('writeBody', () => {
+  const parts = Array.from({ length: 300_000 }, (_, i) => `certexp_probes_total{target="t${i} ü"} ${i}\n`);
+  const expected = parts.join('');
+
+  it('hands each full chunk on, and writes over none until its consumer is done with it', async () => {
+    const seen: Buffer[] = [];
+    const arrays = new Set<ArrayBufferLike>();
+    let inFlight = 0;
+    let mostInFlight = 0;
+    await writeBody(parts, async (chunk) => {
+      const copy = Buffer.from(chunk);
+      arrays.add(chunk.buffer);
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      // A slow consumer: the writer runs on meanwhile, but must not touch this chunk.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(chunk.equals(copy)).toBe(true);
+      inFlight--;
+      seen.push(copy);
+    });
+    // Not toBe: a failing diff of 12 MB strings takes minutes.
+    expect(Buffer.concat(seen).toString('utf8') === expected).toBe(true);
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    // One chunk with the consumer while the next is written: two buffers, reused, for the whole body.
+    expect(mostInFlight).toBeLessThanOrEqual(2);
+    expect(arrays.size).toBe(2);
+  });
+
+  it('stops writing when a consumer fails, and fails with its error', async () => {
+    let handed = 0;
+    const failing = writeBody(parts, () => (++handed === 2 ? Promise.reject(new Error('socket gone')) : Promise.resolve()));
+    await expect(failing).rejects.toThrow('socket gone');
+    expect(handed).toBeLessThanOrEqual(3);
+  });
+
+  it('fails with the parts\' error once the chunks already handed on are done', async () => {
+    let pending = 0;
+    function* broken(): Generator<string> {
+      yield* parts;
+      throw new Error('no more parts');
+    }
+    const failing = writeBody(broken(), async () => {
+      pending++;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      pending--;
+    });
+    await expect(failing).rejects.toThrow('no more parts');
+    expect(pending).toBe(0);
   });
 });
 
@@ -118,17 +154,23 @@ describe('/metrics compression', () => {
   const app = buildApp({ daemon, clock: systemClock, logger });
   afterAll(async () => { await app.close(); });
 
-  it('answers gzip to a scraper that asks for it, with the same metrics and a content length', async () => {
+  it('answers gzip, with a content length, to a scraper that asks for it, and streams text chunked to one that does not', async () => {
     const plain = await app.inject({ url: '/metrics' });
     const gzipped = await app.inject({ url: '/metrics', headers: { 'accept-encoding': 'gzip' } });
+    expect(plain.statusCode).toBe(200);
     expect(plain.headers['content-encoding']).toBeUndefined();
-    expect(Number(plain.headers['content-length'])).toBe(plain.rawPayload.length);
+    expect(plain.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(plain.headers['transfer-encoding']).toBe('chunked');
     expect(gzipped.headers['content-encoding']).toBe('gzip');
     expect(gzipped.headers.vary).toMatch(/accept-encoding/i);
+    expect(plain.headers.vary).toMatch(/accept-encoding/i);
     expect(Number(gzipped.headers['content-length'])).toBe(gzipped.rawPayload.length);
     const inflated = gunzipSync(gzipped.rawPayload).toString('utf8');
-    // Both came from one rendering (reused for a second), so they are the same text.
-    expect(inflated).toBe(plain.body);
+    // Two renderings (the text is not held), of the same families.
+    const families = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('# TYPE '));
+    expect(families(inflated)).toEqual(families(plain.body));
+    expect(families(plain.body).length).toBeGreaterThan(10);
     expect(inflated).toMatch(/^certexp_build_info\{/m);
+    expect(plain.body).toMatch(/^certexp_build_info\{/m);
   });
 });
