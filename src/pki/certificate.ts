@@ -4,6 +4,7 @@ import * as pkijs from 'pkijs';
 import { childrenOf, DerError, readElement, rfc5280Time, TAG } from './der';
 import { readName, readSharedName, type DistinguishedName } from './distinguished-name';
 import { bytesToIp } from './ip-address';
+import { InternPool } from '../intern-pool';
 
 /** keyUsage bits (RFC 5280 §4.2.1.3) that verification looks at. */
 export const KEY_USAGE = { digitalSignature: 0, keyEncipherment: 2, keyAgreement: 4, keyCertSign: 5, cRLSign: 6 } as const;
@@ -373,14 +374,15 @@ function parseDecoded(der: Buffer): ParsedCertificate {
     notAfter,
     basicConstraints,
     keyUsage,
-    extKeyUsage,
+    extKeyUsage: extKeyUsage === undefined ? undefined : sharedList(extKeyUsage),
     hasSubjectAltName: altNames !== undefined,
-    dnsNames: altNames?.dnsNames ?? [],
-    ipAddresses: altNames?.ipAddresses ?? [],
+    // A leaf's names are its own: only the empty list is shared.
+    dnsNames: ownOrNone(altNames?.dnsNames),
+    ipAddresses: ownOrNone(altNames?.ipAddresses),
     subjectKeyId,
     authorityKeyId,
     nameConstraints,
-    criticalExtensions,
+    criticalExtensions: sharedList(criticalExtensions),
     spki,
     publicKey: readPublicKey(spki),
     tbs: tbsBytes,
@@ -388,6 +390,22 @@ function parseDecoded(der: Buffer): ParsedCertificate {
     signatureAlgorithm,
     signature,
   };
+}
+
+/**
+ * Lists that most certificates hold alike (EKU purposes, critical extensions, no IP addresses, no
+ * names): one frozen array for each, not one per certificate of 10,000.
+ */
+const sharedLists = new InternPool<readonly string[]>(1024);
+
+function sharedList(list: readonly string[]): readonly string[] {
+  return sharedLists.get(list.join('\n'), () => Object.freeze([...list]));
+}
+
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+
+function ownOrNone(list: readonly string[] | undefined): readonly string[] {
+  return list === undefined || list.length === 0 ? NO_STRINGS : list;
 }
 
 export function hasKeyUsage(cert: ParsedCertificate, bit: number): boolean {

@@ -40,6 +40,7 @@ export function responseDestination(reply: FastifyReply, stallLimitMs = STALL_LI
       res.write(chunk, done);
     }),
     end: () => {
+      if (res.destroyed) return;
       start(200);
       res.end();
     },
