@@ -182,7 +182,7 @@ export class ExporterMetrics {
   /** Encodes a just-recorded result's lines now, off the scrape's path, and keeps them with the target in the store. */
   prepare(result: TargetResult): Buffer {
     const { store } = this.deps;
-    const encoded = encodeTarget(result, store.countsOf(result.target), store.handshakeBuckets);
+    const encoded = encodeTarget(result, store.countsOf(result.target), store.handshakeBuckets, store.staleRendered(result.target));
     store.attachRendered(result, encoded);
     return encoded;
   }

@@ -125,11 +125,16 @@ export async function writeBody(parts: Iterable<BodyPart>, consume: ChunkConsume
     for (let i = 0; i < of.length; i++) {
       if (i % COPY_BATCH === 0) await pause();
       const packed = of[i] as Buffer;
-      const start = sectionStart(packed, section);
-      const end = sectionEnd(packed, section);
-      if (end === start) continue;
-      if (out.length - used < end - start) await rotate(end - start);
-      used += packed.copy(out, used, start, end);
+      // Read again after a wait: a probe may have written the target's next lines over these.
+      for (;;) {
+        const start = sectionStart(packed, section);
+        const end = sectionEnd(packed, section);
+        if (out.length - used >= end - start) {
+          used += packed.copy(out, used, start, end);
+          break;
+        }
+        await rotate(end - start);
+      }
     }
   };
   try {

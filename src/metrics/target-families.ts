@@ -191,10 +191,11 @@ export function targetFamilyTexts(result: TargetResult, counts: Readonly<TargetC
 /**
  * A target's lines packed as bytes, one section per family (sections.ts): built when its probe is
  * recorded, since probes are spread over the interval and so is the work, and a scrape of 10,000
- * targets only copies bytes. Results and counts change only together, by the next probe.
+ * targets only copies bytes. Results and counts change only together, by the next probe, which
+ * writes into the last probe's bytes (`into`) when they fit.
  */
-export function encodeTarget(result: TargetResult, counts: Readonly<TargetCounts> | undefined, buckets: readonly number[]): Buffer {
-  return packSections(targetFamilyTexts(result, counts, buckets));
+export function encodeTarget(result: TargetResult, counts: Readonly<TargetCounts> | undefined, buckets: readonly number[], into?: Buffer): Buffer {
+  return packSections(targetFamilyTexts(result, counts, buckets), into);
 }
 
 /**

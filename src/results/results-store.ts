@@ -28,8 +28,9 @@ export const DEFAULT_HANDSHAKE_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.
 interface Entry {
   result: TargetResult;
   readonly counts: TargetCounts;
-  /** The target's metric lines as metrics/ encoded them from this result and counts; cleared by the next record. */
+  /** The target's metric lines as metrics/ encoded them, from `renderedFrom` and the counts then. */
   rendered: Buffer | undefined;
+  renderedFrom: TargetResult | undefined;
 }
 
 /** The counts with `key` one higher: the same map once the target has one of its own. */
@@ -54,11 +55,10 @@ export class ResultsStore {
     const previous = entry?.result;
     if (entry === undefined) {
       const handshake = { bucketCounts: this.handshakeBuckets.map(() => 0), sum: 0, count: 0 };
-      entry = { result, counts: { probes: 0, probeFailures: NONE, verifyFailures: NONE, handshake }, rendered: undefined };
+      entry = { result, counts: { probes: 0, probeFailures: NONE, verifyFailures: NONE, handshake }, rendered: undefined, renderedFrom: undefined };
       this.entries.set(result.target, entry);
     }
     entry.result = result;
-    entry.rendered = undefined;
     entry.counts.probes++;
     const { counts } = entry;
     if (result.failure !== undefined) counts.probeFailures = increment(counts.probeFailures, result.failure.reason);
@@ -86,16 +86,25 @@ export class ResultsStore {
 
   /**
    * Keeps `rendered` (bytes derived from `result` and the target's counts) with the target while
-   * `result` is its latest: the next record() clears it, and it goes with the target.
+   * `result` is its latest, and it goes with the target.
    */
   attachRendered(result: TargetResult, rendered: Buffer): void {
     const entry = this.entries.get(result.target);
-    if (entry?.result === result) entry.rendered = rendered;
+    if (entry?.result !== result) return;
+    entry.rendered = rendered;
+    entry.renderedFrom = result;
   }
 
   /** What attachRendered() left for the target's latest result, if anything. */
   renderedOf(target: string): Buffer | undefined {
-    return this.entries.get(target)?.rendered;
+    const entry = this.entries.get(target);
+    return entry !== undefined && entry.renderedFrom === entry.result ? entry.rendered : undefined;
+  }
+
+  /** The bytes attached for an earlier result, which the next encoding may write over; none while they are current. */
+  staleRendered(target: string): Buffer | undefined {
+    const entry = this.entries.get(target);
+    return entry !== undefined && entry.renderedFrom !== entry.result ? entry.rendered : undefined;
   }
 
   results(): TargetResult[] {

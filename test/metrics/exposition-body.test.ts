@@ -4,7 +4,7 @@ import pino from 'pino';
 import { systemClock } from '../../src/clock';
 import { Daemon } from '../../src/daemon';
 import { acceptsGzip, bodyText, encodeBody, writeBody, type BodyPart, type EncodedBody } from '../../src/metrics/exposition-body';
-import { packSections } from '../../src/metrics/sections';
+import { packSections, sectionText } from '../../src/metrics/sections';
 import { buildApp } from '../../src/web/app';
 
 /** The text a body inflates to. */
@@ -125,6 +125,40 @@ describe('writeBody', () => {
     });
     await expect(failing).rejects.toThrow('no more parts');
     expect(pending).toBe(0);
+  });
+});
+
+describe('packSections', () => {
+  it('packs into the buffer it is given when the texts fit, and into a new one with room when they do not', () => {
+    const first = packSections(['a 1\n', '', 'c{x="ü"} 3\n']);
+    const again = packSections(['a 12\n', 'b 2\n', ''], first);
+    expect(again).toBe(first);
+    expect([0, 1, 2].map((i) => sectionText(again, i))).toEqual(['a 12\n', 'b 2\n', '']);
+    const longer = packSections(['a 1\n', 'x'.repeat(first.length), ''], first);
+    expect(longer).not.toBe(first);
+    expect(sectionText(longer, 1)).toBe('x'.repeat(first.length));
+  });
+});
+
+describe('writeBody over lines rewritten meanwhile', () => {
+  it('copies each section whole as it is when copied, also when a probe rewrote it while the writer waited for a chunk', async () => {
+    // About 10 MB: three chunks, so the writer waits for the consumer twice.
+    const n = 600_000;
+    const packed = Array.from({ length: n }, (_, i) => packSections([`line ${i} old\n`]));
+    let rewritten = false;
+    const seen: Buffer[] = [];
+    await writeBody([{ section: 0, of: packed }], async (chunk) => {
+      seen.push(Buffer.from(chunk));
+      // The next probe of every target lands while the writer waits for its next chunk.
+      if (!rewritten) packed.forEach((p, i) => packSections([`line ${i} rewritten\n`], p));
+      rewritten = true;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    });
+    const lines = Buffer.concat(seen).toString('utf8').split('\n').slice(0, -1);
+    expect(lines.length).toBe(n);
+    const garbled = lines.filter((l, i) => l !== `line ${i} old` && l !== `line ${i} rewritten`);
+    expect(garbled).toEqual([]);
+    expect(lines.filter((l) => l.endsWith('rewritten')).length).toBeGreaterThan(0);
   });
 });
 

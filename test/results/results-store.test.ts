@@ -26,3 +26,26 @@ describe('ResultsStore counts', () => {
     expect([...(store.countsOf('new')?.probeFailures ?? [])]).toEqual([]);
   });
 });
+
+describe('ResultsStore rendered bytes', () => {
+  it('serves the bytes attached for the latest result only, and offers the older ones to be written over', () => {
+    const store = new ResultsStore();
+    const first = succeeded('t', 0.1);
+    store.record(first);
+    expect(store.renderedOf('t')).toBeUndefined();
+    expect(store.staleRendered('t')).toBeUndefined();
+    const bytes = Buffer.from('lines of the first probe');
+    store.attachRendered(first, bytes);
+    expect(store.renderedOf('t')).toBe(bytes);
+    expect(store.staleRendered('t')).toBeUndefined();
+    const second = succeeded('t', 0.2);
+    store.record(second);
+    expect(store.renderedOf('t')).toBeUndefined();
+    expect(store.staleRendered('t')).toBe(bytes);
+    // Bytes for a result that is no longer the latest are not attached.
+    store.attachRendered(first, Buffer.from('late'));
+    expect(store.renderedOf('t')).toBeUndefined();
+    store.attachRendered(second, bytes);
+    expect(store.renderedOf('t')).toBe(bytes);
+  });
+});
