@@ -60,22 +60,37 @@ const SLICE_MS = 20;
 const MAX_IN_FLIGHT = 1;
 
 /**
- * Chunks back from their consumer, for the next to be written, which then faults in no new pages:
- * one being written and MAX_IN_FLIGHT with the consumer. A second rendering at the same time
- * (text and OpenMetrics, gzip and not) takes chunks of its own, which are not kept.
+ * The chunks of one rendering: reused as their consumer gives them back (one being written and
+ * MAX_IN_FLIGHT with the consumer), then freed when the rendering ends. Kept between scrapes
+ * they would be 8 MB resident for good; left to V8 they would be freed only at its next full
+ * collection, since a rendering outlives the young generation.
  */
-const freeChunks: ArrayBufferLike[] = [];
-const FREE_CHUNKS_KEPT = 1 + MAX_IN_FLIGHT;
+class ChunkPool {
+  private readonly owned: ArrayBuffer[] = [];
+  private readonly free: ArrayBuffer[] = [];
 
-function takeChunk(bytes: number): Buffer {
-  const free = bytes <= CHUNK_BYTES ? freeChunks.pop() : undefined;
-  return free === undefined ? Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, bytes)) : Buffer.from(free);
-}
+  take(bytes: number): Buffer {
+    const free = bytes <= CHUNK_BYTES ? this.free.pop() : undefined;
+    if (free !== undefined) return Buffer.from(free);
+    const chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, bytes));
+    this.owned.push(chunk.buffer);
+    return chunk;
+  }
 
-/** Only for a chunk nothing reads any more: the next rendering writes over it. */
-function releaseChunk(chunk: Buffer): void {
-  const { buffer } = chunk;
-  if (buffer.byteLength === CHUNK_BYTES && freeChunks.length < FREE_CHUNKS_KEPT && !freeChunks.includes(buffer)) freeChunks.push(buffer);
+  /** Only for a chunk nothing reads any more: the next chunk is written over it. */
+  give(chunk: Buffer): void {
+    const buffer = chunk.buffer as ArrayBuffer;
+    if (buffer.byteLength === CHUNK_BYTES && !this.free.includes(buffer)) this.free.push(buffer);
+  }
+
+  /**
+   * Only once no consumer holds any chunk. Transferring a buffer detaches it and leaves its memory
+   * to a wrapper that dies young: freed at the next scavenge, a fraction of a second away.
+   */
+  release(): void {
+    for (const buffer of this.owned.splice(0)) if (buffer.byteLength > 0) structuredClone(buffer, { transfer: [buffer] });
+    this.free.length = 0;
+  }
 }
 
 /**
@@ -83,18 +98,19 @@ function releaseChunk(chunk: Buffer): void {
  * hands each chunk to `consume` as soon as it is full, while the next is written. Strings are
  * UTF-8-encoded into place (joining 250,000 of them into strings of megabytes first and encoding
  * those cost four times as long); sections are copied as they are. Nothing of the text is kept:
- * each chunk goes back to the pool once its consumer is done with it.
+ * each chunk is reused once its consumer is done with it, and freed at the end.
  */
 export async function writeBody(parts: Iterable<BodyPart>, consume: ChunkConsumer): Promise<void> {
   /** Per chunk handed on, settled once its consumer is done and the chunk is back in the pool. */
   const handed: Promise<void>[] = [];
-  let out = takeChunk(0);
+  const pool = new ChunkPool();
+  let out = pool.take(0);
   let used = 0;
   const flush = async (): Promise<void> => {
     if (used === 0) return;
     const full = out.subarray(0, used);
     used = 0;
-    const done = consume(full).finally(() => { releaseChunk(full); });
+    const done = consume(full).finally(() => { pool.give(full); });
     // Awaited below or at the end; a failure meanwhile is not unhandled.
     done.catch(() => undefined);
     handed.push(done);
@@ -104,7 +120,7 @@ export async function writeBody(parts: Iterable<BodyPart>, consume: ChunkConsume
   /** Room for `bytes` more in `out`; call only when it is short of them. */
   const rotate = async (bytes: number): Promise<void> => {
     await flush();
-    out = takeChunk(bytes);
+    out = pool.take(bytes);
   };
   let sliceStart = performance.now();
   const pause = async (): Promise<void> => {
@@ -144,11 +160,11 @@ export async function writeBody(parts: Iterable<BodyPart>, consume: ChunkConsume
       // Each write into a buffer is a call into C++: a few dozen lines joined first halve the cost.
       else for (let i = 0; i < part.length; i += WRITE_BATCH) await write(part.slice(i, i + WRITE_BATCH).join(''));
     }
-    if (used === 0) releaseChunk(out);
     await flush();
   } finally {
-    // Also after a failure: a chunk goes back to the pool only once its consumer is done with it.
+    // Also after a failure: a chunk is freed only once its consumer is done with it.
     await Promise.allSettled(handed);
+    pool.release();
   }
   await Promise.all(handed);
 }

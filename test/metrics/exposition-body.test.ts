@@ -58,8 +58,8 @@ describe('encodeBody', () => {
   it('deflates to one gzip member that gzip(1) and zlib read back, the same when bodies are encoded side by side', async () => {
     const parts = [Array.from({ length: 250_000 }, (_, i) => `certexp_probes_total{target="t${i}"} ${i}\n`)];
     const expected = parts[0]?.join('') ?? '';
-    // Side by side and then again: a chunk goes back to the pool once deflated, and none may be
-    // one another rendering is still writing or deflating.
+    // Side by side and then again: a chunk is reused once deflated, and none may be one another
+    // rendering is still writing or deflating.
     const concurrent = await Promise.all([encodeBody(parts), encodeBody(parts), encodeBody(parts)]);
     const gzipped = Buffer.concat((await encodeBody(parts)).chunks);
     for (const other of concurrent) expect(Buffer.concat(other.chunks).equals(gzipped)).toBe(true);
@@ -82,7 +82,7 @@ describe('writeBody', () => {
   const parts = Array.from({ length: 300_000 }, (_, i) => `certexp_probes_total{target="t${i} ü"} ${i}\n`);
   const expected = parts.join('');
 
-  it('hands each full chunk on, and writes over none until its consumer is done with it', async () => {
+  it('hands each full chunk on, writes over none until its consumer is done with it, and frees them at the end', async () => {
     const seen: Buffer[] = [];
     const arrays = new Set<ArrayBufferLike>();
     let inFlight = 0;
@@ -103,6 +103,8 @@ describe('writeBody', () => {
     // One chunk with the consumer while the next is written: two buffers, reused, for the whole body.
     expect(mostInFlight).toBeLessThanOrEqual(2);
     expect(arrays.size).toBe(2);
+    // Detached: their memory goes at the next scavenge, not at V8's next full collection.
+    for (const array of arrays) expect(array.byteLength).toBe(0);
   });
 
   it('stops writing when a consumer fails, and fails with its error', async () => {
