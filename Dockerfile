@@ -31,5 +31,5 @@ EXPOSE 9745
 # default one; change it here too if you change --web.listen-address.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9745/-/healthy').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "dist/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--heap-growing-percent=30", "dist/main.js"]
 CMD ["--config.file=config/certexp.yml"]
