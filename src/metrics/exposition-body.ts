@@ -32,11 +32,12 @@ export interface SectionsPart {
 export type BodyPart = string | readonly string[] | SectionsPart;
 
 /**
- * Bytes per chunk: gzip deflates each on the thread pool and hands it back on a turn of the
- * event loop (milliseconds each while handshakes are in flight), so a body of 30 MB is a few
- * chunks, not dozens.
+ * Bytes per chunk. A rendering holds MAX_IN_FLIGHT + 1 of them at the peak of a scrape: 3 MB,
+ * where two of 4 MB took 8 MB (the RSS peak through the bench's scrapes was 3-4 MB lower side by
+ * side, at the same latency). gzip hands each back on a turn of the event loop, so 30 MB is
+ * thirty such handovers, not hundreds.
  */
-const CHUNK_BYTES = 4 << 20;
+export const CHUNK_BYTES = 1 << 20;
 
 /** Strings of an array part joined per write. */
 const WRITE_BATCH = 32;
@@ -52,12 +53,11 @@ const COPY_BATCH = 256;
 const SLICE_MS = 20;
 
 /**
- * Chunks with their consumer (being deflated or sent) while the next is written. Deflating or
- * sending a chunk takes less time than writing one, so one keeps pace; without a bound, a slow
- * thread pool or scraper would leave a new 4 MB chunk per chunk written, each freed only at V8's
- * next full collection.
+ * Chunks with their consumer (being deflated or sent) while the next is written: two, so that the
+ * writer does not stop for the turn of a busy event loop that hands a deflated chunk back. Without
+ * a bound, a slow thread pool or scraper would leave a new chunk per chunk written.
  */
-const MAX_IN_FLIGHT = 1;
+export const MAX_IN_FLIGHT = 2;
 
 /**
  * The chunks of one rendering: reused as their consumer gives them back (one being written and
@@ -94,7 +94,7 @@ class ChunkPool {
 }
 
 /**
- * Writes the parts straight into ~4 MB chunks, giving the event loop a turn every SLICE_MS, and
+ * Writes the parts straight into ~1 MB chunks, giving the event loop a turn every SLICE_MS, and
  * hands each chunk to `consume` as soon as it is full, while the next is written. Strings are
  * UTF-8-encoded into place (joining 250,000 of them into strings of megabytes first and encoding
  * those cost four times as long); sections are copied as they are. Nothing of the text is kept:

@@ -2,9 +2,9 @@ import type { FastifyReply } from 'fastify';
 import type { BodyDestination } from '../metrics/body-broadcast';
 
 /**
- * How long a scraper may take one chunk (4 MB) before its response is given up. Everyone in its
+ * How long a scraper may take one chunk (1 MB) before its response is given up. Everyone in its
  * rendering waits for the slowest, and the chunk cannot be reused while a socket still holds it;
- * a client that stopped reading must not hold either for ever. A minute is 0.5 Mbit/s.
+ * a client that stopped reading must not hold either for ever. A minute is 0.14 Mbit/s.
  */
 export const STALL_LIMIT_MS = 60_000;
 

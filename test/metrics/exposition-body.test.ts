@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { systemClock } from '../../src/clock';
 import { Daemon } from '../../src/daemon';
-import { acceptsGzip, bodyText, encodeBody, writeBody, type BodyPart, type EncodedBody } from '../../src/metrics/exposition-body';
+import { acceptsGzip, bodyText, CHUNK_BYTES, encodeBody, MAX_IN_FLIGHT, writeBody, type BodyPart, type EncodedBody } from '../../src/metrics/exposition-body';
 import { packSections, sectionText } from '../../src/metrics/sections';
 import { buildApp } from '../../src/web/app';
 
@@ -13,12 +13,12 @@ const text = (body: EncodedBody): string => gunzipSync(Buffer.concat(body.chunks
 const pieces = (body: EncodedBody): number => body.chunks.length - 3;
 
 describe('encodeBody', () => {
-  it('writes parts into ~4 MB chunks, each deflated as it fills, that inflate to the parts, multi-byte characters included', async () => {
+  it('writes parts into ~1 MB chunks, each deflated as it fills, that inflate to the parts, multi-byte characters included', async () => {
     const parts = Array.from({ length: 250_000 }, (_, i) => `certexp_probe_success{target="t${i}.example.org ünï"} 1\n`);
     const body = await encodeBody(parts);
     expect(text(body)).toBe(parts.join(''));
     expect(body.bytes).toBe(Buffer.concat(body.chunks).length);
-    expect(pieces(body)).toBe(Math.ceil(Buffer.byteLength(parts.join('')) / ((4 << 20) - 100)));
+    expect(pieces(body)).toBe(Math.ceil(Buffer.byteLength(parts.join('')) / (CHUNK_BYTES - 100)));
   });
 
   it('copies sections of packed buffers as the bytes of their texts, across chunks, and bodyText reads the same', async () => {
@@ -100,9 +100,10 @@ describe('writeBody', () => {
     // Not toBe: a failing diff of 12 MB strings takes minutes.
     expect(Buffer.concat(seen).toString('utf8') === expected).toBe(true);
     expect(seen.length).toBeGreaterThanOrEqual(3);
-    // One chunk with the consumer while the next is written: two buffers, reused, for the whole body.
-    expect(mostInFlight).toBeLessThanOrEqual(2);
-    expect(arrays.size).toBe(2);
+    // MAX_IN_FLIGHT chunks with the consumer while the next is written: that many buffers and one,
+    // reused, for the whole body.
+    expect(mostInFlight).toBeLessThanOrEqual(MAX_IN_FLIGHT + 1);
+    expect(arrays.size).toBe(MAX_IN_FLIGHT + 1);
     // Detached: their memory goes at the next scavenge, not at V8's next full collection.
     for (const array of arrays) expect(array.byteLength).toBe(0);
   });
@@ -111,7 +112,8 @@ describe('writeBody', () => {
     let handed = 0;
     const failing = writeBody(parts, () => (++handed === 2 ? Promise.reject(new Error('socket gone')) : Promise.resolve()));
     await expect(failing).rejects.toThrow('socket gone');
-    expect(handed).toBeLessThanOrEqual(3);
+    // The failing chunk, then at most MAX_IN_FLIGHT more before the writer waits on it.
+    expect(handed).toBeLessThanOrEqual(2 + MAX_IN_FLIGHT);
   });
 
   it('fails with the parts\' error once the chunks already handed on are done', async () => {
