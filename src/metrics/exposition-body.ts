@@ -62,7 +62,7 @@ export const MAX_IN_FLIGHT = 2;
 /**
  * The chunks of one rendering: reused as their consumer gives them back (one being written and
  * MAX_IN_FLIGHT with the consumer), then freed when the rendering ends. Kept between scrapes
- * they would be 8 MB resident for good; left to V8 they would be freed only at its next full
+ * they would stay resident for good; left to V8 they would be freed only at its next full
  * collection, since a rendering outlives the young generation.
  */
 class ChunkPool {
