@@ -77,10 +77,10 @@ class ChunkPool {
     return chunk;
   }
 
-  /** Only for a chunk nothing reads any more: the next chunk is written over it. */
+  /** Only for a chunk nothing reads any more, once (each chunk is handed on once): the next chunk is written over it. */
   give(chunk: Buffer): void {
     const buffer = chunk.buffer as ArrayBuffer;
-    if (buffer.byteLength === CHUNK_BYTES && !this.free.includes(buffer)) this.free.push(buffer);
+    if (buffer.byteLength === CHUNK_BYTES) this.free.push(buffer);
   }
 
   /**
@@ -88,7 +88,7 @@ class ChunkPool {
    * to a wrapper that dies young: freed at the next scavenge, a fraction of a second away.
    */
   release(): void {
-    for (const buffer of this.owned.splice(0)) if (buffer.byteLength > 0) structuredClone(buffer, { transfer: [buffer] });
+    for (const buffer of this.owned.splice(0)) structuredClone(buffer, { transfer: [buffer] });
     this.free.length = 0;
   }
 }
