@@ -76,9 +76,20 @@ function sizeTable(size: SizeResult): string {
       + `${sat.skippedInWindow} skipped, ${sat.probeFailuresInWindow} failed, RSS peak ${fixed(sat.rssPeakBytes / MB, 0)} MB, event-loop p99 ${fixed(sat.eventLoopP99Ms, 0)} ms`
       + ` -> ~${(sat.probesPerSecond * 60).toFixed(0)} targets at 60 s on this machine`);
   }
-  lines.push(`bare loop: ${f.handshakesPerCpuSecond.toFixed(0)} handshakes per CPU-second flat out (${f.handshakes} in ${f.wallSeconds.toFixed(1)} s), ${fp.handshakesPerCpuSecond.toFixed(0)} paced at ${fp.rate.toFixed(1)}/s; `
+  const around = size.floorAroundSaturation === undefined ? ''
+    : `, ${size.floorAroundSaturation.map((run) => run.handshakesPerCpuSecond.toFixed(0)).join(' and ')} just before and after the saturation run`;
+  lines.push(`bare loop: ${f.handshakesPerCpuSecond.toFixed(0)} handshakes per CPU-second flat out (${f.handshakes} in ${f.wallSeconds.toFixed(1)} s)${around}, ${fp.handshakesPerCpuSecond.toFixed(0)} paced at ${fp.rate.toFixed(1)}/s; `
     + `fleet (server side): ${fixed(size.fleetCpuSecondsPer1000Handshakes, 3)} CPU s per 1,000 handshakes`);
   return lines.join('\n');
+}
+
+/** The bare loop flat out to set the saturated run against: the mean of the runs around it, else the first. */
+function saturatedFloor(size: SizeResult): { readonly cpuSecondsPer1000: number; readonly text: string } {
+  const around = size.floorAroundSaturation;
+  if (around === undefined) return { cpuSecondsPer1000: size.floor.cpuSecondsPer1000, text: fixed(size.floor.cpuSecondsPer1000, 3) };
+  const [before, after] = around;
+  const mean = (before.cpuSecondsPer1000 + after.cpuSecondsPer1000) / 2;
+  return { cpuSecondsPer1000: mean, text: `${fixed(mean, 3)}, the mean of ${fixed(before.cpuSecondsPer1000, 3)} just before and ${fixed(after.cpuSecondsPer1000, 3)} just after` };
 }
 
 /** The issue's targets, judged on the 10,000-target run (or the largest run, when there is none). */
@@ -115,16 +126,18 @@ export function evaluateGoals(sizes: readonly SizeResult[], blackbox: BlackboxBi
     met: s === undefined || s.concurrent.scrapers < 10 ? undefined : decided(s.concurrent.p99Ms < 250),
   });
   // Like with like: the daemon at its interval against the bare loop paced at the same rate, and
-  // the daemon saturated against the bare loop flat out. Paced work costs more per handshake for
-  // any client (fewer handshakes per wakeup), so paced against flat out would measure the pacing.
+  // the daemon saturated against the bare loop flat out, run just before and after it. Paced work
+  // costs more per handshake for any client (fewer handshakes per wakeup), so paced against flat
+  // out would measure the pacing.
   const paced = size.floorPaced.cpuSecondsPer1000;
   const sat = size.saturation;
+  const flatOut = saturatedFloor(size);
   goals.push({
     goal: 'CPU per probe <= 1.3x the bare handshake loop',
     value: `${ratio(c.cpuSecondsPer1000Probes, paced)} at ${size.floorPaced.rate.toFixed(0)} probes/s (${fixed(c.cpuSecondsPer1000Probes, 3)} vs ${fixed(paced, 3)} CPU s/1000)`
-      + (sat === undefined ? '' : `; ${ratio(sat.cpuSecondsPer1000Probes, size.floor.cpuSecondsPer1000)} both flat out (${fixed(sat.cpuSecondsPer1000Probes, 3)} vs ${fixed(size.floor.cpuSecondsPer1000, 3)})`)
+      + (sat === undefined ? '' : `; ${ratio(sat.cpuSecondsPer1000Probes, flatOut.cpuSecondsPer1000)} both flat out (${fixed(sat.cpuSecondsPer1000Probes, 3)} vs ${flatOut.text})`)
       + at,
-    met: decided(c.cpuSecondsPer1000Probes <= 1.3 * paced && (sat === undefined || sat.cpuSecondsPer1000Probes <= 1.3 * size.floor.cpuSecondsPer1000)),
+    met: decided(c.cpuSecondsPer1000Probes <= 1.3 * paced && (sat === undefined || sat.cpuSecondsPer1000Probes <= 1.3 * flatOut.cpuSecondsPer1000)),
   });
   return goals;
 }

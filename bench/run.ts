@@ -52,6 +52,8 @@ export interface SizeResult {
   readonly floorPaced: FloorResult;
   readonly certexp: CertexpRun;
   readonly saturation: CertexpRun | undefined;
+  /** The bare loop flat out just before and just after the saturation run. */
+  readonly floorAroundSaturation: readonly [FloorResult, FloorResult] | undefined;
   readonly blackbox: BlackboxRun | undefined;
   /** Server-side CPU per 1000 handshakes, measured while the floor loop ran: context, not a goal. */
   readonly fleetCpuSecondsPer1000Handshakes: number;
@@ -229,9 +231,31 @@ async function runSize(targets: number, options: Options, blackbox: BlackboxBina
     });
     log(`  certexp steady: ${certexp.probesCompleted}/${certexp.probesScheduled.toFixed(0)} probes, ${certexp.cpuSecondsPer1000Probes.toFixed(3)} CPU s per 1000`);
 
+    // Right after certexp's steady run: the two are compared, and the machine's speed drifts.
+    let blackboxRun: BlackboxRun | undefined;
+    if (blackbox.found) {
+      blackboxRun = await runBlackbox({
+        binaryPath: blackbox.path,
+        fleet,
+        workDir,
+        intervalMs,
+        warmupMs: options.blackboxWarmupSeconds * 1000,
+        durationMs: options.durationSeconds * 1000,
+        concurrency: options.concurrency,
+        log,
+      });
+      log(`  blackbox: ${blackboxRun.probesCompleted}/${blackboxRun.probesScheduled} probes, ${blackboxRun.cpuSecondsPer1000Probes.toFixed(3)} CPU s per 1000`);
+    }
+
     let saturation: CertexpRun | undefined;
+    let floorAroundSaturation: SizeResult['floorAroundSaturation'];
     const satInterval = saturationIntervalMs(options, targets, floor);
     if (satInterval !== undefined) {
+      // The machine's speed drifts over minutes (a VM's share of its host): the bare loop runs
+      // just before and just after the saturated window, about as long, and the goal compares
+      // against their mean.
+      const aroundCount = Math.max(options.floorCount, Math.round(floor.handshakesPerCpuSecond * options.saturateDurationSeconds));
+      const before = await runFloor(fleet, options, aroundCount, 0);
       saturation = await runCertexp({
         label: 'saturation',
         fleet,
@@ -248,22 +272,10 @@ async function runSize(targets: number, options: Options, blackbox: BlackboxBina
         nodeArgs: options.nodeArgs,
         log,
       });
-      log(`  certexp saturation (${satInterval} ms interval): ${saturation.probesPerSecond.toFixed(0)} probes/s on ${saturation.cpuCores.toFixed(2)} cores`);
-    }
-
-    let blackboxRun: BlackboxRun | undefined;
-    if (blackbox.found) {
-      blackboxRun = await runBlackbox({
-        binaryPath: blackbox.path,
-        fleet,
-        workDir,
-        intervalMs,
-        warmupMs: options.blackboxWarmupSeconds * 1000,
-        durationMs: options.durationSeconds * 1000,
-        concurrency: options.concurrency,
-        log,
-      });
-      log(`  blackbox: ${blackboxRun.probesCompleted}/${blackboxRun.probesScheduled} probes, ${blackboxRun.cpuSecondsPer1000Probes.toFixed(3)} CPU s per 1000`);
+      const after = await runFloor(fleet, options, aroundCount, 0);
+      floorAroundSaturation = [before, after];
+      log(`  certexp saturation (${satInterval} ms interval): ${saturation.probesPerSecond.toFixed(0)} probes/s on ${saturation.cpuCores.toFixed(2)} cores, ${saturation.cpuSecondsPer1000Probes.toFixed(3)} CPU s per 1000; `
+        + `bare loop just before and after: ${before.cpuSecondsPer1000.toFixed(3)} and ${after.cpuSecondsPer1000.toFixed(3)}`);
     }
 
     let profile: SizeResult['profile'];
@@ -320,6 +332,7 @@ async function runSize(targets: number, options: Options, blackbox: BlackboxBina
       floorPaced,
       certexp,
       saturation,
+      floorAroundSaturation,
       blackbox: blackboxRun,
       fleetCpuSecondsPer1000Handshakes: fleetPer1000,
       profile,

@@ -29,6 +29,8 @@ import { assessRevocation } from './results/assess-revocation';
 import type { FileResult } from './results/file-result';
 import { ResultsStore } from './results/results-store';
 import { stateOf, type TargetResult } from './results/target-result';
+import { ConcurrencyLimit } from './scheduling/concurrency-limit';
+import { watchEventLoopDelay } from './scheduling/event-loop-delay';
 import { Scheduler } from './scheduling/scheduler';
 import { formatShard, inShard, WHOLE, type Shard } from './scheduling/shard';
 
@@ -36,6 +38,11 @@ export interface DaemonOptions {
   readonly configFile: string;
   readonly logger: Logger;
   readonly concurrency: number;
+  /**
+   * Mean event-loop delay (ms) above which fewer scheduled probes run at once, down to MIN_LIMIT
+   * (--probe.loop-delay-target); 0 or absent: always `concurrency`.
+   */
+  readonly loopDelayTargetMs?: number;
   /** Scheduled probes due within one window this long start together (--probe.batch-window); default 0, each at its slot. */
   readonly batchWindowMs?: number;
   /** Bounds of the handshake histogram, in seconds. */
@@ -55,6 +62,9 @@ export interface ProbeNowOptions {
 
 /** targets: in the file; scheduled: this replica's shard of them. */
 export type ReloadResult = { readonly ok: true; readonly targets: number; readonly scheduled: number } | { readonly ok: false; readonly error: string };
+
+/** How often the scheduler's concurrency follows the event loop's delay: a late second (a scrape) costs one step down. */
+const LOOP_DELAY_WINDOW_MS = 1000;
 
 /** A configured target with what probing it needs, fixed for the life of one config generation. */
 interface ActiveTarget {
@@ -115,6 +125,8 @@ export class Daemon {
   /** Absent: /probe answers for configured targets only. */
   private adHoc: AdHoc | undefined;
   private reloadStatus: ReloadStatus = { successful: false, lastSuccessAt: 0 };
+  /** Stops adapting the scheduler's concurrency to the event loop's delay. */
+  private stopAdapting: (() => void) | undefined;
   private pendingReload: Promise<ReloadResult> | undefined;
   private loaded = false;
 
@@ -141,6 +153,7 @@ export class Daemon {
       shard: this.shard,
       files: () => this.files.reports(),
       holdProbes: () => this.scheduler.hold(),
+      probesInFlight: () => ({ running: this.scheduler.active, limit: this.scheduler.currentLimit }),
     });
     this.scheduler = new Scheduler({
       clock: this.clock,
@@ -174,6 +187,11 @@ export class Daemon {
   async start(): Promise<void> {
     const config = await this.loadConfig(this.options.configFile);
     this.apply(config);
+    const targetDelayMs = this.options.loopDelayTargetMs ?? 0;
+    if (targetDelayMs > 0) {
+      const limit = new ConcurrencyLimit({ max: this.options.concurrency, targetDelayMs });
+      this.stopAdapting = watchEventLoopDelay(LOOP_DELAY_WINDOW_MS, (delayMs) => { this.scheduler.setLimit(limit.observe(delayMs)); });
+    }
   }
 
   /** Reloads the config; a bad file keeps the running one. Concurrent calls share one reload. */
@@ -207,6 +225,7 @@ export class Daemon {
   }
 
   async stop(deadlineMs: number): Promise<void> {
+    this.stopAdapting?.();
     await Promise.all([this.scheduler.stop(deadlineMs), this.files.stop(deadlineMs)]);
   }
 

@@ -57,7 +57,7 @@ async function runDaemon(flags: DaemonFlags): Promise<void> {
       return;
     }
   }
-  const daemon = new Daemon({ configFile: flags.configFile, logger, concurrency: flags.concurrency, batchWindowMs: flags.batchWindowMs, handshakeBuckets: flags.handshakeBuckets, shard: flags.shard });
+  const daemon = new Daemon({ configFile: flags.configFile, logger, concurrency: flags.concurrency, loopDelayTargetMs: flags.loopDelayTargetMs, batchWindowMs: flags.batchWindowMs, handshakeBuckets: flags.handshakeBuckets, shard: flags.shard });
   try {
     await daemon.start();
   } catch (error) {

@@ -90,6 +90,8 @@ export interface ExporterMetricsDeps {
   readonly files: () => readonly FileSourceReport[];
   /** Holds back the start of new probes (Scheduler.hold) while a body is rendered; call the result to let them go. */
   readonly holdProbes: () => () => void;
+  /** Scheduled probes running now, and how many may run at once now. */
+  readonly probesInFlight: () => { readonly running: number; readonly limit: number };
 }
 
 /**
@@ -132,6 +134,18 @@ export class ExporterMetrics {
         labelNames: ['shard', 'shards'],
         registers: [registry],
       }).set({ shard: String(deps.shard.index), shards: String(deps.shard.count) }, 1);
+      new Gauge({
+        name: 'certexp_probes_in_flight',
+        help: 'Scheduled probes running now.',
+        registers: [registry],
+        collect() { this.set(deps.probesInFlight().running); },
+      });
+      new Gauge({
+        name: 'certexp_probe_concurrency_limit',
+        help: 'Scheduled probes allowed at once now: --probe.concurrency, lower while the event loop is late (--probe.loop-delay-target).',
+        registers: [registry],
+        collect() { this.set(deps.probesInFlight().limit); },
+      });
       const probeRequests = new Counter({
         name: 'certexp_probe_requests_total',
         help: '/probe requests by outcome: ok, invalid, denied, overloaded.',

@@ -12,7 +12,7 @@ export interface Job {
 
 export interface SchedulerOptions {
   readonly clock: Clock;
-  /** Probes allowed at once across all targets. */
+  /** Probes allowed at once across all targets; setLimit() may lower it for a while. */
   readonly concurrency: number;
   /** Called when a job's slot comes while its previous run is still going (the run is skipped). */
   readonly onSkip?: (key: string) => void;
@@ -62,6 +62,7 @@ export class Scheduler {
   private readonly heap = new MinHeap<HeapEntry>((a, b) => a.dueAt < b.dueAt);
   private readonly waiting: Slot[] = [];
   private running = 0;
+  private limit: number;
   private holds = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Wakes drain() when the first waiting run has been held for the hold limit. */
@@ -69,10 +70,23 @@ export class Scheduler {
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly options: SchedulerOptions) {}
+  constructor(private readonly options: SchedulerOptions) {
+    this.limit = options.concurrency;
+  }
 
   get active(): number {
     return this.running;
+  }
+
+  /** Runs allowed at once now: the configured concurrency, or less since setLimit(). */
+  get currentLimit(): number {
+    return this.limit;
+  }
+
+  /** Allows `limit` runs at once, at least 1 and at most the configured concurrency; running ones go on. */
+  setLimit(limit: number): void {
+    this.limit = Math.max(1, Math.min(this.options.concurrency, Math.floor(limit)));
+    this.drain();
   }
 
   /** Makes the job set exactly `jobs`: new ones get a slot, changed ones keep theirs, missing ones go. */
@@ -172,7 +186,7 @@ export class Scheduler {
   }
 
   private drain(): void {
-    while (!this.stopped && this.running < this.options.concurrency) {
+    while (!this.stopped && this.running < this.limit) {
       const slot = this.waiting[0];
       if (slot === undefined) return;
       if (this.holds > 0 && !slot.removed && this.stillHeld(slot)) return;

@@ -17,6 +17,21 @@ describe('the /probe flags', () => {
   });
 });
 
+describe('--probe.loop-delay-target', () => {
+  it('defaults to 10 ms, takes seconds to the millisecond, and 0 keeps --probe.concurrency in flight', () => {
+    expect(parseDaemonFlags([]).loopDelayTargetMs).toBe(10);
+    expect(parseDaemonFlags(['--probe.loop-delay-target=0.025']).loopDelayTargetMs).toBe(25);
+    expect(parseDaemonFlags(['--probe.loop-delay-target=0']).loopDelayTargetMs).toBe(0);
+  });
+
+  it.each<[string, string]>([
+    ['--probe.loop-delay-target=10ms', '--probe.loop-delay-target=10ms: want a number of seconds, 0 or more (e.g. 0.01)'],
+    ['--probe.loop-delay-target=1.5', '--probe.loop-delay-target=1.5: at most 1 second'],
+  ])('refuses %s', (flag, message) => {
+    expect(() => parseDaemonFlags([flag])).toThrow(new UsageError(message));
+  });
+});
+
 describe('--probe.batch-window', () => {
   it('defaults to 50 ms, takes seconds to the millisecond, and 0 turns batching off', () => {
     expect(parseDaemonFlags([]).batchWindowMs).toBe(50);

@@ -136,7 +136,7 @@ describe('the daemon against real TLS servers', () => {
     const documented = [...doc.matchAll(/^\| `(certexp_[a-z_]+)` \| (\w+) \|/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
     const { body } = await harness.scrape();
     const exported = [...body.matchAll(/^# TYPE (certexp_[a-z_]+) (\w+)$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
-    expect(documented).toHaveLength(34);
+    expect(documented).toHaveLength(36);
     expect(exported).toEqual(documented);
   });
 

@@ -79,7 +79,7 @@ describe('per-target lines encoded as bytes', () => {
     // Each render is 10 s after the last on this clock: never a body reused from the one before.
     let tick = 0;
     const clock: Clock = { now: () => now, monotonic: () => (tick += 10_000) };
-    return new ExporterMetrics({ store, targets: () => [], clock, reloadStatus: () => ({ successful: true, lastSuccessAt: 0 }), shard: WHOLE, files: () => [], holdProbes });
+    return new ExporterMetrics({ store, targets: () => [], clock, reloadStatus: () => ({ successful: true, lastSuccessAt: 0 }), shard: WHOLE, files: () => [], holdProbes, probesInFlight: () => ({ running: 0, limit: 256 }) });
   }
 
   const bodyOf = async (metrics: ExporterMetrics, accept?: string): Promise<string> =>

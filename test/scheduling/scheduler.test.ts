@@ -130,6 +130,31 @@ describe('Scheduler', () => {
     for (const job of jobs) expect(runs.get(job.key) ?? 0).toBeGreaterThanOrEqual(1);
   }, TEST_TIMEOUT_MS);
 
+  it('starts no more than setLimit() allows, clamped to 1..concurrency, and starts the waiting runs as soon as the limit rises', async () => {
+    const scheduler = createScheduler({ concurrency: 6 });
+    scheduler.setLimit(2);
+    expect(scheduler.currentLimit).toBe(2);
+    // Each run hangs until the test lets it go: only the limit decides how many start.
+    const jobs: Job[] = Array.from({ length: 6 }, (_, i) => ({
+      key: `limit-${i}`,
+      intervalMs: 200,
+      run: () => new Promise<void>((resolve) => { hanging.push(resolve); }),
+    }));
+    scheduler.sync(jobs);
+    await sleep(200 + LATE_MS);
+    expect(scheduler.active).toBe(2);
+
+    scheduler.setLimit(100);
+    expect(scheduler.currentLimit).toBe(6);
+    // setLimit drains at once: the four waiting runs start before any timer fires.
+    expect(scheduler.active).toBe(6);
+
+    scheduler.setLimit(0);
+    expect(scheduler.currentLimit).toBe(1);
+    // Lowering the limit stops no running job.
+    expect(scheduler.active).toBe(6);
+  }, TEST_TIMEOUT_MS);
+
   it('skips a slot and calls onSkip, never running the job twice at once, when a run outlasts its interval', async () => {
     const skips: string[] = [];
     let inFlight = 0;

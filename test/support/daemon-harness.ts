@@ -28,7 +28,7 @@ export interface Harness {
 }
 
 /** Daemon options a test may set besides the config, the logger and the resolver. */
-export type HarnessOptions = Partial<Pick<DaemonOptions, 'shard' | 'concurrency'>>;
+export type HarnessOptions = Partial<Pick<DaemonOptions, 'shard' | 'concurrency' | 'loopDelayTargetMs'>>;
 
 /** A daemon and its HTTP app on a config in a temp dir, logs captured as parsed lines. */
 export async function startHarness(configText: string, files: Record<string, string> = {}, resolver?: Resolver, options: HarnessOptions = {}): Promise<Harness> {
