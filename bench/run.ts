@@ -342,7 +342,7 @@ async function runSize(targets: number, options: Options, blackbox: BlackboxBina
   }
 }
 
-/** The commit measured, marked when src/ differs from it (the build measures the working tree). */
+/** The commit measured, marked when src/ differs from it (the build, just before, measures the working tree). */
 function gitCommit(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
@@ -358,6 +358,8 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const cacheDir = join(repoRoot, 'bench', '.cache');
   const startedAt = new Date();
+  // Now, as `npm run bench` has just built dist/: src/ edited while the bench runs is not what it measures.
+  const certexpCommit = gitCommit();
   const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
   // A directory per run, so two runs in one checkout never overwrite each other's configs or fleet root.
   const workDir = join(cacheDir, 'runs', stamp);
@@ -381,7 +383,7 @@ async function main(): Promise<void> {
       node: process.version,
       clkTck: Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()),
     },
-    certexpCommit: gitCommit(),
+    certexpCommit,
     blackbox,
     options,
     daemonEnv: shippedLaunch(repoRoot).env,
