@@ -9,19 +9,27 @@
  * leave 3 KB of garbage per probe (30 MB a minute at 10,000 targets) that only a full collection
  * frees, and that fragments malloc's heap meanwhile. A scrape reading them at that moment copies
  * each section whole, before or after.
+ *
+ * Leading texts left undefined keep their sections as `into` has them, header included (the
+ * same number of texts as it was packed from).
  */
-export function packSections(texts: readonly string[], into?: Buffer): Buffer {
+export function packSections(texts: readonly (string | undefined)[], into?: Buffer): Buffer {
   const headerBytes = 4 * (texts.length + 1);
-  const bytes = texts.reduce((sum, text) => sum + Buffer.byteLength(text), headerBytes);
+  let kept = 0;
+  while (into !== undefined && kept < texts.length && texts[kept] === undefined) kept++;
+  const keptEnd = into === undefined || kept === 0 ? headerBytes : sectionEnd(into, kept - 1);
+  const bytes = texts.reduce((sum, text, i) => (i < kept ? sum : sum + Buffer.byteLength(text ?? '')), keptEnd);
   // Slow: a buffer of its own, not a slice that would pin an 8 KB pool slab; with room for the
   // next probe's lines, a few bytes longer or shorter.
   const packed = into !== undefined && into.length >= bytes ? into : Buffer.allocUnsafeSlow(bytes + ROOM);
-  let end = headerBytes;
-  packed.writeUInt32LE(end, 0);
-  texts.forEach((text, i) => {
+  if (packed !== into && into !== undefined && kept > 0) into.copy(packed, 0, 0, keptEnd);
+  let end = keptEnd;
+  packed.writeUInt32LE(headerBytes, 0);
+  for (let i = kept; i < texts.length; i++) {
+    const text = texts[i] ?? '';
     if (text !== '') end += packed.write(text, end);
     packed.writeUInt32LE(end, 4 * (i + 1));
-  });
+  }
   return packed;
 }
 

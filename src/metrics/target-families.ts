@@ -40,17 +40,32 @@ function chainFamily(name: string, help: string, lines: ChainLines): ResultFamil
   };
 }
 
-/** `target="..."`, escaped once per name: the label every per-target line starts with. */
-const targetLabels = new Map<string, string>();
-function targetLabel(target: string): string {
-  let text = targetLabels.get(target);
-  if (text === undefined) {
-    if (targetLabels.size > 100_000) targetLabels.clear();
-    text = `target="${escapeLabelValue(target)}"`;
-    targetLabels.set(target, text);
-  }
-  return text;
+/**
+ * `name="value"` texts by value, escaped once: a probe's lines are rendered from these and the
+ * value alone, not from label pairs. For target names and closed sets of values (phases,
+ * reasons, statuses, versions, ciphers, bounds), never for open ones such as addresses.
+ */
+function labelTexts<V extends string | number>(name: string, max: number, text: (value: V) => string = String): (value: V) => string {
+  const texts = new Map<V, string>();
+  return (value) => {
+    let label = texts.get(value);
+    if (label === undefined) {
+      if (texts.size >= max) texts.clear();
+      label = `${name}="${escapeLabelValue(text(value))}"`;
+      texts.set(value, label);
+    }
+    return label;
+  };
 }
+
+/** The label every per-target line starts with. */
+const targetLabel = labelTexts<string>('target', 100_000);
+const phaseLabel = labelTexts<string>(',phase', 100);
+const reasonLabel = labelTexts<string>(',reason', 100);
+const statusLabel = labelTexts<string>(',status', 100);
+const versionLabel = labelTexts<string>(',version', 100);
+const cipherLabel = labelTexts<string>(',cipher', 1000);
+const leLabel = labelTexts<number>(',le', 100, formatValue);
 
 /** A sample line whose first label is the target; `more` is already-formatted `,name="value"` text. */
 const targetLine = (name: string, target: string, more: string, value: number): string =>
@@ -73,28 +88,25 @@ function revocationFamilies(check: 'ocsp' | 'crl', statuses: readonly string[], 
   return [
     {
       name: status, type: 'gauge', help: statusHelp,
-      lines: (r, t) => (r[check] === undefined ? '' : statuses.map((s) => line(status, [['target', t], ['status', s]], r[check]?.status === s ? 1 : 0)).join('')),
+      lines: (r, t) => (r[check] === undefined ? '' : statuses.map((s) => targetLine(status, t, statusLabel(s), r[check]?.status === s ? 1 : 0)).join('')),
     },
     {
       name: nextUpdate, type: 'gauge', help: nextUpdateHelp,
       lines: (r, t) => {
         const answer = r[check];
         const next = answer === undefined || answer.status === 'error' ? undefined : answer.nextUpdate;
-        return next === undefined ? '' : line(nextUpdate, [['target', t]], next / 1000);
+        return next === undefined ? '' : targetLine(nextUpdate, t, '', next / 1000);
       },
     },
   ];
 }
 
-const RESULT_FAMILIES: readonly ResultFamily[] = [
-  {
-    name: 'certexp_probe_success', type: 'gauge', help: 'Whether the last probe got a certificate chain over a finished TLS handshake.',
-    lines: (r, t) => line('certexp_probe_success', [['target', t]], r.failure === undefined ? 1 : 0),
-  },
-  {
-    name: 'certexp_probe_failure', type: 'gauge', help: 'One series, 1, for the reason the last probe got no certificate chain; absent when it got one.',
-    lines: (r, t) => (r.failure === undefined ? '' : line('certexp_probe_failure', [['target', t], ['reason', r.failure.reason]], 1)),
-  },
+/**
+ * The families of the chain come first in a target's bytes: a probe that got the same chain as
+ * the last (the analyzer hands back the very same analysis) leaves their sections as they are,
+ * and the certificate lines, the longest, are rendered only when the chain changes.
+ */
+const CHAIN_FAMILIES: readonly ResultFamily[] = [
   chainFamily('certexp_verify_success', 'Whether the last received chain (or the chain a file holds) verified: trust, dates, name, policy.',
     (chain, subject) => line('certexp_verify_success', subject, chain.verified ? 1 : 0)),
   chainFamily('certexp_verify_failure', 'One series per reason the last received chain (or a file\'s chain) failed verification.',
@@ -103,13 +115,24 @@ const RESULT_FAMILIES: readonly ResultFamily[] = [
     certificateLines('certexp_cert_not_after_timestamp_seconds', 'notAfter')),
   chainFamily('certexp_cert_not_before_timestamp_seconds', 'notBefore of every certificate the server presented or the file holds; depth 0 is the leaf.',
     certificateLines('certexp_cert_not_before_timestamp_seconds', 'notBefore')),
+];
+
+const OTHER_FAMILIES: readonly ResultFamily[] = [
+  {
+    name: 'certexp_probe_success', type: 'gauge', help: 'Whether the last probe got a certificate chain over a finished TLS handshake.',
+    lines: (r, t) => targetLine('certexp_probe_success', t, '', r.failure === undefined ? 1 : 0),
+  },
+  {
+    name: 'certexp_probe_failure', type: 'gauge', help: 'One series, 1, for the reason the last probe got no certificate chain; absent when it got one.',
+    lines: (r, t) => (r.failure === undefined ? '' : targetLine('certexp_probe_failure', t, reasonLabel(r.failure.reason), 1)),
+  },
   {
     name: 'certexp_probe_duration_seconds', type: 'gauge', help: 'Duration of each phase of the last probe.',
-    lines: (r, t) => Object.entries(r.phases).map(([phase, seconds]) => line('certexp_probe_duration_seconds', [['target', t], ['phase', phase]], micro(seconds))).join(''),
+    lines: (r, t) => Object.entries(r.phases).map(([phase, seconds]) => targetLine('certexp_probe_duration_seconds', t, phaseLabel(phase), micro(seconds))).join(''),
   },
   {
     name: 'certexp_tls_info', type: 'gauge', help: 'Protocol version and cipher of the last completed handshake (value 1).',
-    lines: (r, t) => (r.tls === undefined ? '' : line('certexp_tls_info', [['target', t], ['version', r.tls.version], ['cipher', r.tls.cipher]], 1)),
+    lines: (r, t) => (r.tls === undefined ? '' : targetLine('certexp_tls_info', t, versionLabel(r.tls.version) + cipherLabel(r.tls.cipher), 1)),
   },
   {
     name: 'certexp_address_probe_success', type: 'gauge', help: 'With addresses: all, per address of the name: whether its last probe got a certificate chain.',
@@ -134,11 +157,11 @@ const RESULT_FAMILIES: readonly ResultFamily[] = [
   },
   {
     name: 'certexp_tls_protocol_accepted', type: 'gauge', help: 'Per version in the target\'s check_versions, 1 when the server completed a handshake offering that version alone.',
-    lines: (r, t) => Object.entries(r.versions ?? {}).map(([version, accepted]) => line('certexp_tls_protocol_accepted', [['target', t], ['version', version]], accepted ? 1 : 0)).join(''),
+    lines: (r, t) => Object.entries(r.versions ?? {}).map(([version, accepted]) => targetLine('certexp_tls_protocol_accepted', t, versionLabel(version), accepted ? 1 : 0)).join(''),
   },
   {
     name: 'certexp_last_probe_timestamp_seconds', type: 'gauge', help: 'When the last probe finished, in seconds since the epoch.',
-    lines: (r, t) => line('certexp_last_probe_timestamp_seconds', [['target', t]], r.finishedAt / 1000),
+    lines: (r, t) => targetLine('certexp_last_probe_timestamp_seconds', t, '', r.finishedAt / 1000),
   },
   ...revocationFamilies('ocsp', OCSP_STATUSES,
     "The leaf's OCSP status from the last check, one series per status (good, revoked, unknown, error), 1 for the current one.",
@@ -148,54 +171,67 @@ const RESULT_FAMILIES: readonly ResultFamily[] = [
     'nextUpdate of the CRL behind certexp_crl_status: when the CA promises the next one.'),
 ];
 
+const RESULT_FAMILIES: readonly ResultFamily[] = [...CHAIN_FAMILIES, ...OTHER_FAMILIES];
+
 const REMAINING_DAYS: Family = {
   name: 'certexp_cert_remaining_days', type: 'gauge',
   help: 'Days until the earliest notAfter on the chain verification built, leaf to anchor (negative once expired); per target and per certificate file.',
 };
 
+const HISTOGRAM = 'certexp_tls_handshake_duration_seconds';
+const [BUCKET, SUM, COUNT] = [`${HISTOGRAM}_bucket`, `${HISTOGRAM}_sum`, `${HISTOGRAM}_count`];
+
 const COUNT_FAMILIES: readonly Family[] = [
   { name: 'certexp_probes_total', type: 'counter', help: 'Probes run.' },
   { name: 'certexp_probe_failures_total', type: 'counter', help: 'Probes that got no certificate chain, by reason.' },
   { name: 'certexp_verify_failures_total', type: 'counter', help: 'Probes whose chain failed verification, by reason.' },
-  { name: 'certexp_tls_handshake_duration_seconds', type: 'histogram', help: 'TLS handshake latency, from TCP connected to handshake done.' },
+  { name: HISTOGRAM, type: 'histogram', help: 'TLS handshake latency, from TCP connected to handshake done.' },
 ];
 
 /** A target's lines of each COUNT_FAMILIES entry, from the running counts in the results store. */
 function countLines(target: string, c: Readonly<TargetCounts>, buckets: readonly number[]): string[] {
-  const histogram = 'certexp_tls_handshake_duration_seconds';
   const { bucketCounts, sum, count } = c.handshake;
   const histogramLines = count === 0 ? '' : [
-    ...buckets.map((bound, i) => targetLine(`${histogram}_bucket`, target, `,le="${formatValue(bound)}"`, bucketCounts[i] ?? 0)),
-    targetLine(`${histogram}_bucket`, target, ',le="+Inf"', count),
-    targetLine(`${histogram}_sum`, target, '', micro(sum)),
-    targetLine(`${histogram}_count`, target, '', count),
+    ...buckets.map((bound, i) => targetLine(BUCKET, target, leLabel(bound), bucketCounts[i] ?? 0)),
+    targetLine(BUCKET, target, ',le="+Inf"', count),
+    targetLine(SUM, target, '', micro(sum)),
+    targetLine(COUNT, target, '', count),
   ].join('');
   return [
     targetLine('certexp_probes_total', target, '', c.probes),
-    [...c.probeFailures].map(([reason, n]) => targetLine('certexp_probe_failures_total', target, `,reason="${reason}"`, n)).join(''),
-    [...c.verifyFailures].map(([reason, n]) => targetLine('certexp_verify_failures_total', target, `,reason="${reason}"`, n)).join(''),
+    [...c.probeFailures].map(([reason, n]) => targetLine('certexp_probe_failures_total', target, reasonLabel(reason), n)).join(''),
+    [...c.verifyFailures].map(([reason, n]) => targetLine('certexp_verify_failures_total', target, reasonLabel(reason), n)).join(''),
     histogramLines,
   ];
+}
+
+/** A target's bytes from an earlier result: what the next encoding may write over, or keep. */
+export interface EncodedFrom {
+  readonly bytes: Buffer;
+  readonly from: TargetResult;
 }
 
 /**
  * A target's lines of every per-target family that does not depend on the time of the scrape:
  * one text per RESULT_FAMILIES entry, then one per COUNT_FAMILIES entry (empty without counts,
- * as for a /probe answer).
+ * as for a /probe answer). Undefined for the chain's families when `last` already holds them.
  */
-export function targetFamilyTexts(result: TargetResult, counts: Readonly<TargetCounts> | undefined, buckets: readonly number[]): string[] {
+export function targetFamilyTexts(result: TargetResult, counts: Readonly<TargetCounts> | undefined, buckets: readonly number[], last?: EncodedFrom): (string | undefined)[] {
   const counted = counts === undefined ? COUNT_FAMILIES.map(() => '') : countLines(result.target, counts, buckets);
-  return [...RESULT_FAMILIES.map((family) => family.lines(result, result.target)), ...counted];
+  const sameChain = last !== undefined && last.from.target === result.target && last.from.chain === result.chain;
+  const render = (family: ResultFamily): string => family.lines(result, result.target);
+  return [...(sameChain ? CHAIN_FAMILIES.map(() => undefined) : CHAIN_FAMILIES.map(render)), ...OTHER_FAMILIES.map(render), ...counted];
 }
 
 /**
  * A target's lines packed as bytes, one section per family (sections.ts): built when its probe is
  * recorded, since probes are spread over the interval and so is the work, and a scrape of 10,000
  * targets only copies bytes. Results and counts change only together, by the next probe, which
- * writes into the last probe's bytes (`into`) when they fit.
+ * writes into the last probe's bytes (`last`) when they fit, keeping the chain's sections when
+ * its chain is the last one's.
  */
-export function encodeTarget(result: TargetResult, counts: Readonly<TargetCounts> | undefined, buckets: readonly number[], into?: Buffer): Buffer {
-  return packSections(targetFamilyTexts(result, counts, buckets), into);
+export function encodeTarget(result: TargetResult, counts: Readonly<TargetCounts> | undefined, buckets: readonly number[], last?: EncodedFrom): Buffer {
+  return packSections(targetFamilyTexts(result, counts, buckets, last), last?.bytes);
 }
 
 /**

@@ -101,10 +101,11 @@ export class ResultsStore {
     return entry !== undefined && entry.renderedFrom === entry.result ? entry.rendered : undefined;
   }
 
-  /** The bytes attached for an earlier result, which the next encoding may write over; none while they are current. */
-  staleRendered(target: string): Buffer | undefined {
+  /** The bytes attached for an earlier result, and that result: the next encoding may write over them, or keep some. None while they are current. */
+  staleRendered(target: string): { readonly bytes: Buffer; readonly from: TargetResult } | undefined {
     const entry = this.entries.get(target);
-    return entry !== undefined && entry.renderedFrom !== entry.result ? entry.rendered : undefined;
+    if (entry?.rendered === undefined || entry.renderedFrom === undefined || entry.renderedFrom === entry.result) return undefined;
+    return { bytes: entry.rendered, from: entry.renderedFrom };
   }
 
   results(): TargetResult[] {

@@ -142,6 +142,16 @@ describe('packSections', () => {
     expect(longer).not.toBe(first);
     expect(sectionText(longer, 1)).toBe('x'.repeat(first.length));
   });
+
+  it('keeps the leading sections left undefined as the buffer has them, in place or copied into a larger one', () => {
+    const first = packSections(['keep{x="ü"} 1\n', 'also 2\n', 'old 3\n', 'old 4\n']);
+    const kept = packSections([undefined, undefined, 'new 33\n', ''], first);
+    expect(kept).toBe(first);
+    expect([0, 1, 2, 3].map((i) => sectionText(kept, i))).toEqual(['keep{x="ü"} 1\n', 'also 2\n', 'new 33\n', '']);
+    const grown = packSections([undefined, 'changed 2\n', 'y'.repeat(first.length), 'z\n'], kept);
+    expect(grown).not.toBe(kept);
+    expect([0, 1, 2, 3].map((i) => sectionText(grown, i))).toEqual(['keep{x="ü"} 1\n', 'changed 2\n', 'y'.repeat(first.length), 'z\n']);
+  });
 });
 
 describe('writeBody over lines rewritten meanwhile', () => {

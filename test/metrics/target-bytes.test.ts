@@ -2,7 +2,8 @@ import { gunzipSync } from 'node:zlib';
 import type { Clock } from '../../src/clock';
 import { ExporterMetrics } from '../../src/metrics/exporter-metrics';
 import type { Format } from '../../src/metrics/exposition';
-import { renderResultFamilies, targetFamilyTexts } from '../../src/metrics/target-families';
+import { sectionText } from '../../src/metrics/sections';
+import { encodeTarget, renderResultFamilies, targetFamilyTexts } from '../../src/metrics/target-families';
 import { derToPem } from '../../src/pki/pem';
 import { ChainAnalyzer } from '../../src/pki/analyze-chain';
 import { parseCertificate } from '../../src/pki/certificate';
@@ -143,6 +144,33 @@ describe('per-target lines encoded as bytes', () => {
     const probe = blocks(`${renderResultFamilies([one], now, 'text')}# HELP certexp_config_last_reload_successful x\n`);
     const alone = targetFamilyTexts(one, undefined, []);
     for (let i = 0; i < probe.length - 1; i++) expect(probe[i]?.lines).toBe(alone[i]);
+  });
+
+  it('keeps the chain\'s sections of a target\'s last bytes when its next result has the same chain, and renders them anew when not', () => {
+    const [withChain, otherChain] = [results[0], results[3]].map((r) => ({ ...(r as TargetResult), target: 'shop' }));
+    if (withChain === undefined || otherChain === undefined) throw new Error('no result');
+    // The next probe: the same chain object, as the analyzer hands back for an unchanged chain.
+    const next: TargetResult = { ...withChain, phases: { ...withChain.phases, handshake: 0.25 }, finishedAt: withChain.finishedAt + 60_000 };
+    const sections = (bytes: Buffer): string[] => targetFamilyTexts(next, undefined, []).map((_, i) => sectionText(bytes, i));
+    const textsOf = (result: TargetResult): string[] => targetFamilyTexts(result, undefined, []).map((text) => text ?? '');
+
+    const last = encodeTarget(withChain, undefined, []);
+    const encoded = encodeTarget(next, undefined, [], { bytes: last, from: withChain });
+    expect(encoded).toBe(last);
+    expect(sections(encoded)).toEqual(textsOf(next));
+
+    const fromOther = encodeTarget(next, undefined, [], { bytes: encodeTarget(otherChain, undefined, []), from: otherChain });
+    expect(sections(fromOther)).toEqual(textsOf(next));
+
+    // Kept, not rendered: bytes of another chain said to come from a result with this chain stay as they were.
+    const kept = sections(encodeTarget(next, undefined, [], { bytes: encodeTarget(otherChain, undefined, []), from: withChain }));
+    const notAfter = textsOf(next).findIndex((text) => text.startsWith('certexp_cert_not_after_timestamp_seconds{'));
+    expect(notAfter).toBeGreaterThanOrEqual(0);
+    expect(kept[notAfter]).toBe(textsOf(otherChain)[notAfter]);
+    expect(kept[notAfter]).not.toBe(textsOf(next)[notAfter]);
+    // The rest is this result's: its handshake took 0.25 s.
+    const durations = textsOf(next).findIndex((text) => text.startsWith('certexp_probe_duration_seconds{'));
+    expect(kept[durations]).toContain('certexp_probe_duration_seconds{target="shop",phase="handshake"} 0.25\n');
   });
 
   it('replaces a target\'s lines when it is recorded again and drops them with the target', async () => {

@@ -28,7 +28,7 @@ describe('ResultsStore counts', () => {
 });
 
 describe('ResultsStore rendered bytes', () => {
-  it('serves the bytes attached for the latest result only, and offers the older ones to be written over', () => {
+  it('serves the bytes attached for the latest result only, and offers the older ones, with their result, to be written over', () => {
     const store = new ResultsStore();
     const first = succeeded('t', 0.1);
     store.record(first);
@@ -41,7 +41,9 @@ describe('ResultsStore rendered bytes', () => {
     const second = succeeded('t', 0.2);
     store.record(second);
     expect(store.renderedOf('t')).toBeUndefined();
-    expect(store.staleRendered('t')).toBe(bytes);
+    const stale = store.staleRendered('t');
+    expect(stale?.bytes).toBe(bytes);
+    expect(stale?.from).toBe(first);
     // Bytes for a result that is no longer the latest are not attached.
     store.attachRendered(first, Buffer.from('late'));
     expect(store.renderedOf('t')).toBeUndefined();
