@@ -48,12 +48,12 @@ export interface SizeResult {
   readonly targets: number;
   readonly certGenerationSeconds: number | undefined;
   readonly floor: FloorResult;
-  /** The same loop paced at the steady run's probe rate (N / interval). */
-  readonly floorPaced: FloorResult;
+  /** The same loop paced at the steady run's probe rate (N / interval), just before and just after certexp's steady run. */
+  readonly floorPacedAround: readonly [FloorResult, FloorResult];
   readonly certexp: CertexpRun;
   readonly saturation: CertexpRun | undefined;
   /** The bare loop flat out just before and just after the saturation run. */
-  readonly floorAroundSaturation: readonly [FloorResult, FloorResult] | undefined;
+  readonly floorFlatOutAround: readonly [FloorResult, FloorResult] | undefined;
   readonly blackbox: BlackboxRun | undefined;
   /** Server-side CPU per 1000 handshakes, measured while the floor loop ran: context, not a goal. */
   readonly fleetCpuSecondsPer1000Handshakes: number;
@@ -211,8 +211,14 @@ async function runSize(targets: number, options: Options, blackbox: BlackboxBina
     log(`  floor: ${floor.handshakes} handshakes, ${floor.handshakesPerCpuSecond.toFixed(0)} per CPU-second (${floor.failures} failed)`);
     const intervalMs = options.intervalSeconds * 1000;
     const steadyRate = targets / options.intervalSeconds;
-    const floorPaced = await runFloor(fleet, options, Math.max(50, Math.min(options.floorCount, Math.round(steadyRate * 15))), steadyRate);
-    log(`  floor at ${steadyRate.toFixed(1)}/s: ${floorPaced.handshakes} handshakes, ${floorPaced.handshakesPerCpuSecond.toFixed(0)} per CPU-second`);
+    // Paced just before and just after the steady run, which is set against their mean: the
+    // machine's speed drifts over minutes (a VM's share of its host).
+    const runPaced = async (): Promise<FloorResult> => {
+      const paced = await runFloor(fleet, options, Math.max(50, Math.min(options.floorCount, Math.round(steadyRate * 15))), steadyRate);
+      log(`  floor at ${steadyRate.toFixed(1)}/s: ${paced.handshakes} handshakes, ${paced.handshakesPerCpuSecond.toFixed(0)} per CPU-second`);
+      return paced;
+    };
+    const pacedBefore = await runPaced();
 
     const certexp = await runCertexp({
       label: 'steady',
@@ -230,6 +236,7 @@ async function runSize(targets: number, options: Options, blackbox: BlackboxBina
       log,
     });
     log(`  certexp steady: ${certexp.probesCompleted}/${certexp.probesScheduled.toFixed(0)} probes, ${certexp.cpuSecondsPer1000Probes.toFixed(3)} CPU s per 1000`);
+    const floorPacedAround = [pacedBefore, await runPaced()] as const;
 
     // Right after certexp's steady run: the two are compared, and the machine's speed drifts.
     let blackboxRun: BlackboxRun | undefined;
@@ -248,12 +255,10 @@ async function runSize(targets: number, options: Options, blackbox: BlackboxBina
     }
 
     let saturation: CertexpRun | undefined;
-    let floorAroundSaturation: SizeResult['floorAroundSaturation'];
+    let floorFlatOutAround: SizeResult['floorFlatOutAround'];
     const satInterval = saturationIntervalMs(options, targets, floor);
     if (satInterval !== undefined) {
-      // The machine's speed drifts over minutes (a VM's share of its host): the bare loop runs
-      // just before and just after the saturated window, about as long, and the goal compares
-      // against their mean.
+      // As for the steady run: the bare loop just before and just after, each about as long as the window.
       const aroundCount = Math.max(options.floorCount, Math.round(floor.handshakesPerCpuSecond * options.saturateDurationSeconds));
       const before = await runFloor(fleet, options, aroundCount, 0);
       saturation = await runCertexp({
@@ -273,7 +278,7 @@ async function runSize(targets: number, options: Options, blackbox: BlackboxBina
         log,
       });
       const after = await runFloor(fleet, options, aroundCount, 0);
-      floorAroundSaturation = [before, after];
+      floorFlatOutAround = [before, after];
       log(`  certexp saturation (${satInterval} ms interval): ${saturation.probesPerSecond.toFixed(0)} probes/s on ${saturation.cpuCores.toFixed(2)} cores, ${saturation.cpuSecondsPer1000Probes.toFixed(3)} CPU s per 1000; `
         + `bare loop just before and after: ${before.cpuSecondsPer1000.toFixed(3)} and ${after.cpuSecondsPer1000.toFixed(3)}`);
     }
@@ -329,10 +334,10 @@ async function runSize(targets: number, options: Options, blackbox: BlackboxBina
       targets,
       certGenerationSeconds: generatedMs === undefined ? undefined : generatedMs / 1000,
       floor,
-      floorPaced,
+      floorPacedAround,
       certexp,
       saturation,
-      floorAroundSaturation,
+      floorFlatOutAround,
       blackbox: blackboxRun,
       fleetCpuSecondsPer1000Handshakes: fleetPer1000,
       profile,
