@@ -104,6 +104,12 @@ function seconds(flag: string, text: string, example: string): number {
   return Number(text);
 }
 
+function atMostASecond(flag: string, text: string, example: string): number {
+  const value = seconds(flag, text, example);
+  if (value > 1) throw new UsageError(`--${flag}=${text}: at most 1 second`);
+  return value;
+}
+
 function wholeNumber(flag: string, text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${flag}=${text}: want a whole number of at least 1`);
@@ -143,10 +149,8 @@ export function parseDaemonFlags(argv: readonly string[], hostname: () => string
   const concurrency = wholeNumber('probe.concurrency', values['probe.concurrency']);
   const endpointConcurrency = wholeNumber('probe.endpoint-concurrency', values['probe.endpoint-concurrency']);
   const offsetSeconds = seconds('probe.timeout-offset', values['probe.timeout-offset'], '0.5');
-  const batchWindowSeconds = seconds('probe.batch-window', values['probe.batch-window'], '0.05');
-  if (batchWindowSeconds > 1) throw new UsageError(`--probe.batch-window=${values['probe.batch-window']}: at most 1 second`);
-  const loopDelaySeconds = seconds('probe.loop-delay-target', values['probe.loop-delay-target'], '0.01');
-  if (loopDelaySeconds > 1) throw new UsageError(`--probe.loop-delay-target=${values['probe.loop-delay-target']}: at most 1 second`);
+  const batchWindowSeconds = atMostASecond('probe.batch-window', values['probe.batch-window'], '0.05');
+  const loopDelaySeconds = atMostASecond('probe.loop-delay-target', values['probe.loop-delay-target'], '0.01');
   let shard = WHOLE;
   if (values.shard !== undefined) {
     const parsed = parseShard(values.shard, hostname);

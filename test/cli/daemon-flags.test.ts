@@ -17,32 +17,21 @@ describe('the /probe flags', () => {
   });
 });
 
-describe('--probe.loop-delay-target', () => {
-  it('defaults to 10 ms, takes seconds to the millisecond, and 0 keeps --probe.concurrency in flight', () => {
-    expect(parseDaemonFlags([]).loopDelayTargetMs).toBe(10);
-    expect(parseDaemonFlags(['--probe.loop-delay-target=0.025']).loopDelayTargetMs).toBe(25);
-    expect(parseDaemonFlags(['--probe.loop-delay-target=0']).loopDelayTargetMs).toBe(0);
+describe.each<[string, 'loopDelayTargetMs' | 'batchWindowMs', number, string]>([
+  ['--probe.loop-delay-target', 'loopDelayTargetMs', 10, '0.01'],
+  ['--probe.batch-window', 'batchWindowMs', 50, '0.05'],
+])('%s', (flag, key, defaultMs, example) => {
+  it('has its default, takes seconds to the millisecond, and 0 turns it off', () => {
+    expect(parseDaemonFlags([])[key]).toBe(defaultMs);
+    expect(parseDaemonFlags([`${flag}=0.025`])[key]).toBe(25);
+    expect(parseDaemonFlags([`${flag}=1`])[key]).toBe(1000);
+    expect(parseDaemonFlags([`${flag}=0`])[key]).toBe(0);
   });
 
-  it.each<[string, string]>([
-    ['--probe.loop-delay-target=10ms', '--probe.loop-delay-target=10ms: want a number of seconds, 0 or more (e.g. 0.01)'],
-    ['--probe.loop-delay-target=1.5', '--probe.loop-delay-target=1.5: at most 1 second'],
-  ])('refuses %s', (flag, message) => {
-    expect(() => parseDaemonFlags([flag])).toThrow(new UsageError(message));
-  });
-});
-
-describe('--probe.batch-window', () => {
-  it('defaults to 50 ms, takes seconds to the millisecond, and 0 turns batching off', () => {
-    expect(parseDaemonFlags([]).batchWindowMs).toBe(50);
-    expect(parseDaemonFlags(['--probe.batch-window=0.2']).batchWindowMs).toBe(200);
-    expect(parseDaemonFlags(['--probe.batch-window=0']).batchWindowMs).toBe(0);
-  });
-
-  it.each<[string, string]>([
-    ['--probe.batch-window=50ms', '--probe.batch-window=50ms: want a number of seconds, 0 or more (e.g. 0.05)'],
-    ['--probe.batch-window=2', '--probe.batch-window=2: at most 1 second'],
-  ])('refuses %s', (flag, message) => {
-    expect(() => parseDaemonFlags([flag])).toThrow(new UsageError(message));
+  it.each([
+    ['50ms', `want a number of seconds, 0 or more (e.g. ${example})`],
+    ['1.5', 'at most 1 second'],
+  ])('refuses %s', (value, message) => {
+    expect(() => parseDaemonFlags([`${flag}=${value}`])).toThrow(new UsageError(`${flag}=${value}: ${message}`));
   });
 });
