@@ -256,11 +256,13 @@ async function runSize(targets: number, options: Options, blackbox: BlackboxBina
 
     let saturation: CertexpRun | undefined;
     let floorFlatOutAround: SizeResult['floorFlatOutAround'];
-    const satInterval = saturationIntervalMs(options, targets, floor);
-    if (satInterval !== undefined) {
-      // As for the steady run: the bare loop just before and just after, each about as long as the window.
-      const aroundCount = Math.max(options.floorCount, Math.round(floor.handshakesPerCpuSecond * options.saturateDurationSeconds));
-      const before = await runFloor(fleet, options, aroundCount, 0);
+    const aroundCount = Math.max(options.floorCount, Math.round(floor.handshakesPerCpuSecond * options.saturateDurationSeconds));
+    // As for the steady run: the bare loop just before and just after, each about as long as the
+    // window; the interval comes from the one just before, since the machine may have sped up since
+    // the first (at 08:44 its 866 handshakes per CPU-second gave an interval certexp kept up with).
+    const before = options.saturate === undefined ? undefined : await runFloor(fleet, options, aroundCount, 0);
+    const satInterval = before === undefined ? undefined : saturationIntervalMs(options, targets, before);
+    if (before !== undefined && satInterval !== undefined) {
       saturation = await runCertexp({
         label: 'saturation',
         fleet,
