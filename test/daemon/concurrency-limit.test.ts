@@ -4,6 +4,7 @@
  * this very process, as a saturated daemon's handshakes would.
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { keepLoopLate } from '../support/busy-loop';
 import { startHarness, waitFor, type Harness } from '../support/daemon-harness';
 import { select, value } from '../support/metrics-text';
 import { buildTestPki, chainPem } from '../support/scenarios';
@@ -12,11 +13,6 @@ import { startTlsServer, type TlsTestServer } from '../support/tls-server';
 const CONCURRENCY = 64;
 /** Far below the 80 ms blocks below, far above an idle loop's delay even on a busy CI machine. */
 const TARGET_DELAY_MS = 20;
-
-function busy(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) { /* spinning on purpose */ }
-}
 
 describe('the scheduled concurrency, with --probe.loop-delay-target', () => {
   let server: TlsTestServer;
@@ -43,11 +39,7 @@ describe('the scheduled concurrency, with --probe.loop-delay-target', () => {
     const probesBefore = await probes();
 
     // A little over two 1 s windows of a loop busy 80 ms at a time, with a turn between.
-    const blockedUntil = performance.now() + 2300;
-    while (performance.now() < blockedUntil) {
-      busy(80);
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    await keepLoopLate(2300, 80);
     const lowered = await limit();
     expect(lowered).toBeLessThan(CONCURRENCY);
     expect(await probes()).toBeGreaterThan(probesBefore);

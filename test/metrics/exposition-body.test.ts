@@ -6,6 +6,7 @@ import { Daemon } from '../../src/daemon';
 import { acceptsGzip, bodyText, CHUNK_BYTES, encodeBody, MAX_IN_FLIGHT, writeBody, type BodyPart, type EncodedBody } from '../../src/metrics/exposition-body';
 import { packSections, sectionText } from '../../src/metrics/sections';
 import { buildApp } from '../../src/web/app';
+import { busyFor } from '../support/busy-loop';
 
 /** The text a body inflates to. */
 const text = (body: EncodedBody): string => gunzipSync(Buffer.concat(body.chunks)).toString('utf8');
@@ -45,8 +46,7 @@ describe('encodeBody', () => {
     // Each part takes 25 ms to produce, longer than one slice: a loop that never yielded would see no tick.
     function* slowParts(): Generator<string> {
       for (let i = 0; i < 8; i++) {
-        const until = performance.now() + 25;
-        while (performance.now() < until);
+        busyFor(25);
         yield 'x'.repeat(1 << 20);
       }
     }

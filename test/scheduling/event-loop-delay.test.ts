@@ -3,14 +3,9 @@
  * are loose on the idle side (a busy CI machine delays timers too) and decided by the blocking.
  */
 import { watchEventLoopDelay } from '../../src/scheduling/event-loop-delay';
+import { keepLoopLate } from '../support/busy-loop';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Keeps the thread busy for `ms`, as a saturated daemon does: no timer fires meanwhile. */
-function busy(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) { /* spinning on purpose */ }
-}
 
 describe('watchEventLoopDelay', () => {
   it('reports a late loop as a delay of tens of ms, an idle one as nearly none, once per window until stopped', async () => {
@@ -18,11 +13,7 @@ describe('watchEventLoopDelay', () => {
     const stop = watchEventLoopDelay(300, (delayMs) => { windows.push(delayMs); });
     try {
       // First window: the loop busy for 40 ms at a time, with a turn of the loop between.
-      const blockedUntil = performance.now() + 280;
-      while (performance.now() < blockedUntil) {
-        busy(40);
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
+      await keepLoopLate(280, 40);
       await sleep(50);
       // Second and third windows: idle.
       await sleep(600);
