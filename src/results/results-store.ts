@@ -25,12 +25,17 @@ const NONE: ReadonlyMap<never, never> = new Map<never, never>();
  */
 export const DEFAULT_HANDSHAKE_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2, 5];
 
+/** Bytes encoded from a result, and that result. */
+interface Rendered {
+  readonly bytes: Buffer;
+  readonly from: TargetResult;
+}
+
 interface Entry {
   result: TargetResult;
   readonly counts: TargetCounts;
-  /** The target's metric lines as metrics/ encoded them, from `renderedFrom` and the counts then. */
-  rendered: Buffer | undefined;
-  renderedFrom: TargetResult | undefined;
+  /** The target's metric lines as metrics/ encoded them, from the result `from` and the counts then. */
+  rendered: Rendered | undefined;
 }
 
 /** The counts with `key` one higher: the same map once the target has one of its own. */
@@ -55,7 +60,7 @@ export class ResultsStore {
     const previous = entry?.result;
     if (entry === undefined) {
       const handshake = { bucketCounts: this.handshakeBuckets.map(() => 0), sum: 0, count: 0 };
-      entry = { result, counts: { probes: 0, probeFailures: NONE, verifyFailures: NONE, handshake }, rendered: undefined, renderedFrom: undefined };
+      entry = { result, counts: { probes: 0, probeFailures: NONE, verifyFailures: NONE, handshake }, rendered: undefined };
       this.entries.set(result.target, entry);
     }
     entry.result = result;
@@ -91,21 +96,19 @@ export class ResultsStore {
   attachRendered(result: TargetResult, rendered: Buffer): void {
     const entry = this.entries.get(result.target);
     if (entry?.result !== result) return;
-    entry.rendered = rendered;
-    entry.renderedFrom = result;
+    entry.rendered = { bytes: rendered, from: result };
   }
 
   /** What attachRendered() left for the target's latest result, if anything. */
   renderedOf(target: string): Buffer | undefined {
     const entry = this.entries.get(target);
-    return entry !== undefined && entry.renderedFrom === entry.result ? entry.rendered : undefined;
+    return entry !== undefined && entry.rendered?.from === entry.result ? entry.rendered.bytes : undefined;
   }
 
   /** The bytes attached for an earlier result, and that result: the next encoding may write over them, or keep some. None while they are current. */
-  staleRendered(target: string): { readonly bytes: Buffer; readonly from: TargetResult } | undefined {
+  staleRendered(target: string): Rendered | undefined {
     const entry = this.entries.get(target);
-    if (entry?.rendered === undefined || entry.renderedFrom === undefined || entry.renderedFrom === entry.result) return undefined;
-    return { bytes: entry.rendered, from: entry.renderedFrom };
+    return entry !== undefined && entry.rendered?.from !== entry.result ? entry.rendered : undefined;
   }
 
   results(): TargetResult[] {
