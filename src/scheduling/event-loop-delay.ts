@@ -11,7 +11,7 @@ export function watchEventLoopDelay(windowMs: number, onWindow: (delayMs: number
   const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   histogram.enable();
   const timer = setInterval(() => {
-    // No sample yet (NaN): the window began with a reset just now.
+    // No sample in the window (mean NaN): the monitor's timer has not fired since the last reset, as just after enable().
     const mean = histogram.count === 0 ? RESOLUTION_MS : histogram.mean / 1e6;
     histogram.reset();
     onWindow(Math.max(0, mean - RESOLUTION_MS));
