@@ -3,7 +3,7 @@ import { CRL_STATUSES } from '../pki/crl';
 import type { ChainAnalysis } from '../pki/analyze-chain';
 import { OCSP_STATUSES } from '../pki/ocsp';
 import type { FileResult } from '../results/file-result';
-import type { TargetCounts } from '../results/results-store';
+import type { Rendered, TargetCounts } from '../results/results-store';
 import type { TargetResult } from '../results/target-result';
 import { bodyText, type BodyPart } from './exposition-body';
 import { escapeLabelValue, familyHeader, formatValue, line, type Format, type MetricType } from './exposition';
@@ -205,18 +205,12 @@ function countLines(target: string, c: Readonly<TargetCounts>, buckets: readonly
   ];
 }
 
-/** A target's bytes from an earlier result: what the next encoding may write over, or keep. */
-export interface EncodedFrom {
-  readonly bytes: Buffer;
-  readonly from: TargetResult;
-}
-
 /**
  * A target's lines of every per-target family that does not depend on the time of the scrape:
  * one text per RESULT_FAMILIES entry, then one per COUNT_FAMILIES entry (empty without counts,
  * as for a /probe answer). Undefined for the chain's families when `last` already holds them.
  */
-export function targetFamilyTexts(result: TargetResult, counts: Readonly<TargetCounts> | undefined, buckets: readonly number[], last?: EncodedFrom): (string | undefined)[] {
+export function targetFamilyTexts(result: TargetResult, counts: Readonly<TargetCounts> | undefined, buckets: readonly number[], last?: Rendered): (string | undefined)[] {
   const counted = counts === undefined ? COUNT_FAMILIES.map(() => '') : countLines(result.target, counts, buckets);
   const sameChain = last !== undefined && last.from.target === result.target && last.from.chain === result.chain;
   const render = (family: ResultFamily): string => family.lines(result, result.target);
@@ -230,7 +224,7 @@ export function targetFamilyTexts(result: TargetResult, counts: Readonly<TargetC
  * writes into the last probe's bytes (`last`) when they fit, keeping the chain's sections when
  * its chain is the last one's.
  */
-export function encodeTarget(result: TargetResult, counts: Readonly<TargetCounts> | undefined, buckets: readonly number[], last?: EncodedFrom): Buffer {
+export function encodeTarget(result: TargetResult, counts: Readonly<TargetCounts> | undefined, buckets: readonly number[], last?: Rendered): Buffer {
   return packSections(targetFamilyTexts(result, counts, buckets, last), last?.bytes);
 }
 

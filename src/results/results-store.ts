@@ -25,8 +25,8 @@ const NONE: ReadonlyMap<never, never> = new Map<never, never>();
  */
 export const DEFAULT_HANDSHAKE_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2, 5];
 
-/** Bytes encoded from a result, and that result. */
-interface Rendered {
+/** A target's metric lines as metrics/ encoded them from a result, and that result. */
+export interface Rendered {
   readonly bytes: Buffer;
   readonly from: TargetResult;
 }
